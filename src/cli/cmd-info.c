@@ -100,7 +100,7 @@ static json_t *files_json(qm_group *g, qm_job *j, int *exit)
                 if (QM_SUCCEEDED(hr))
                         hr = qm_job_get_file_progress(j, i, &fp);
                 if (QM_SUCCEEDED(hr))
-                        json_array_append_new(a, json_pack("{sIssssIsosb}", "index", (json_int_t)i,
+                        json_array_append_new(a, json_pack("{sIsssssIsosb}", "index", (json_int_t)i,
                                                            "url", fi.remote_file, "local",
                                                            fi.local_file, "bytes_transferred",
                                                            (json_int_t)fp.bytes_transferred,
@@ -251,7 +251,7 @@ static json_t *info_json(qm_group *g, int *exit)
                         *exit = fail_hr("cannot read the group", hr);
         } else {
                 o = json_pack(
-                        "{sosososososIsossIsIsososIsIsIsosososos}", "id", json_guid(&id), "job_id",
+                        "{sosososososssIsosssIsosIsIsIsososososo}", "id", json_guid(&id), "job_id",
                         job_id, "name", name, "description", desc, "owner", owner_json(uid),
                         "state", state_name(state), "status", (json_int_t)status, "flags",
                         status_flags_json(status), "priority", priority_name(prio),
@@ -278,17 +278,12 @@ static void print_info(json_t *o)
 {
         json_t *err = json_object_get(o, "error");
         json_t *owner = json_object_get(o, "owner");
-        json_t *files = json_object_get(o, "files"), *f, *flag;
+        json_t *files = json_object_get(o, "files"), *f;
         char bt[32] = "unknown", flags[128] = "";
         size_t i;
 
-        json_array_foreach(json_object_get(o, "flags"), i, flag)
-        {
-                size_t len = strlen(flags);
-
-                snprintf(flags + len, sizeof(flags) - len, "%s%s", i ? "|" : "",
-                         json_string_value(flag));
-        }
+        status_text((uint32_t)json_integer_value(json_object_get(o, "status")), flags,
+                    sizeof(flags));
         if (json_is_integer(json_object_get(o, "bytes_total")))
                 snprintf(bt, sizeof(bt), "%" JSON_INTEGER_FORMAT,
                          json_integer_value(json_object_get(o, "bytes_total")));
@@ -300,8 +295,8 @@ static void print_info(json_t *o)
                str_or(json_object_get(owner, "name"), "?"),
                json_integer_value(json_object_get(owner, "uid")));
         printf("state:             %s\n", str_or(json_object_get(o, "state"), ""));
-        printf("status:            0x%" JSON_INTEGER_FORMAT "x %s\n",
-               json_integer_value(json_object_get(o, "status")), flags);
+        printf("status:            0x%x %s\n",
+               (unsigned)json_integer_value(json_object_get(o, "status")), flags);
         printf("priority:          %s\n", str_or(json_object_get(o, "priority"), ""));
         printf("bytes:             %" JSON_INTEGER_FORMAT " / %s\n",
                json_integer_value(json_object_get(o, "bytes_transferred")), bt);
