@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# tests/check.sh - every suite of `make check`, then one summary line.
+#
+#   1. unit tests of the normal build:            meson test -C build --suite unit
+#   2. unit tests under AddressSanitizer+UBSan:   build-asan, same suite
+#   3. integration tests against build/ binaries: /usr/bin/python3 -m pytest tests/integration
+#
+# Each suite's results go to build/test-results/; tests/summarize.py counts every unit test
+# case and every pytest test and prints, last, exactly "N passed, N failed".
+# Exit status: 0 when nothing failed, 1 otherwise.
+# Environment: SUITES (default "unit asan integration") selects suites; PYTEST_ARGS adds
+# arguments to pytest (e.g. PYTEST_ARGS="-k status").
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SUITES=${SUITES:-unit asan integration}
+RES=$ROOT/build/test-results
+MAKE=${MAKE:-make}
+
+summary=()
+say() { printf '\n==== %s\n' "$*"; }
+
+say "build"
+if ! "$MAKE" --no-print-directory build; then
+    echo "check: the build failed"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+rm -rf "$RES"
+mkdir -p "$RES"
+
+for s in $SUITES; do
+    case $s in
+    unit)
+        say "unit tests (build)"
+        rc=0
+        meson test -C build --suite unit --print-errorlogs || rc=$?
+        cp build/meson-logs/testlog.json "$RES/unit.json" 2>/dev/null || true
+        summary+=(--meson unit "$RES/unit.json" "$rc")
+        ;;
+    asan)
+        say "unit tests (build-asan: AddressSanitizer + UndefinedBehaviorSanitizer)"
+        rc=0
+        if [ ! -f build-asan/build.ninja ]; then
+            meson setup build-asan --buildtype=debugoptimized \
+                -Db_sanitize=address,undefined -Db_lundef=false || rc=$?
+        fi
+        if [ "$rc" = 0 ]; then
+            ninja -C build-asan || rc=$?
+        fi
+        if [ "$rc" = 0 ]; then
+            ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+                meson test -C build-asan --suite unit --no-rebuild --print-errorlogs || rc=$?
+            cp build-asan/meson-logs/testlog.json "$RES/unit-asan.json" 2>/dev/null || true
+        fi
+        summary+=(--meson unit-asan "$RES/unit-asan.json" "$rc")
+        ;;
+    integration)
+        say "integration tests (pytest, binaries from build/)"
+        rc=0
+        # shellcheck disable=SC2086
+        QMGR_BUILD_DIR="$ROOT/build" QMGR_NO_AUTOSTART=1 \
+            /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration \
+            --junitxml="$RES/integration.xml" ${PYTEST_ARGS:-} </dev/null || rc=$?
+        summary+=(--junit integration "$RES/integration.xml" "$rc")
+        ;;
+    *)
+        echo "check: unknown suite $s" >&2
+        summary+=(--meson "$s" /nonexistent 1)
+        ;;
+    esac
+done
+
+say "summary"
+exec /usr/bin/python3 tests/summarize.py "${summary[@]}"

@@ -1,0 +1,407 @@
+"""Fixtures of the integration tests: the build's binaries, a private nginx, a private qmgrd.
+
+Environment:
+  QMGR_BUILD_DIR  build tree holding src/daemon/qmgrd and src/cli/qmgr (default <repo>/build)
+  QMGR_TEST_TIMEOUT  seconds one test may take (default 300)
+
+Every process started here is stopped here, by its PID. All traffic goes to 127.0.0.1.
+"""
+import hashlib
+import json as jsonlib
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import types
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("QMGR_BUILD_DIR") or REPO / "build").resolve()
+
+BIG_SIZE = 100 * 1024 * 1024
+N_SMALL = 100
+SLOW_RATE = "256k"
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
+    """Polls predicate() until it returns a true value (which is returned) or timeout
+    seconds pass (AssertionError naming `what`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def group_ids(listing):
+    """The group GUIDs (upper case) of a `qmgr --json list` document, whichever of the
+    plausible shapes it has: [..] or {"groups": [..]}, elements GUID strings or objects
+    with an "id"."""
+    items = listing.get("groups", []) if isinstance(listing, dict) else listing
+    out = []
+    for it in items:
+        out.append((it["id"] if isinstance(it, dict) else it).upper())
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _time_limit():
+    """Fails a test that runs longer than QMGR_TEST_TIMEOUT seconds."""
+    limit = int(os.environ.get("QMGR_TEST_TIMEOUT", "300"))
+
+    def expired(signum, frame):
+        raise TimeoutError("test took longer than %d s" % limit)
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(limit)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+# ---- binaries --------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def binaries():
+    b = types.SimpleNamespace(qmgrd=str(BUILD / "src/daemon/qmgrd"),
+                              qmgr=str(BUILD / "src/cli/qmgr"))
+    for p in (b.qmgrd, b.qmgr):
+        if not os.access(p, os.X_OK):
+            pytest.fail("%s is missing: build first (make build, or set QMGR_BUILD_DIR)" % p)
+    return b
+
+
+def base_env(root):
+    """An environment that keeps the programs away from the user's real state and sockets."""
+    env = dict(os.environ)
+    env["XDG_RUNTIME_DIR"] = str(root / "run")
+    env["XDG_STATE_HOME"] = str(root / "xdg-state")
+    env["XDG_CONFIG_HOME"] = str(root / "xdg-config")
+    env["QMGR_NO_AUTOSTART"] = "1"
+    env.pop("QMGR_SOCKET", None)
+    for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        env.pop(k, None)
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    for d in ("run", "xdg-state", "xdg-config"):
+        (root / d).mkdir(mode=0o700, exist_ok=True)
+    return env
+
+
+def run_cli(qmgr, args, env, timeout=120, input=None):
+    p = subprocess.run([qmgr] + list(args), env=env, input=input, capture_output=True,
+                       text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+# ---- nginx -----------------------------------------------------------------------------
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def generate_data(data):
+    """Deterministic pseudo-random content: the same bytes on every run and machine."""
+    data.mkdir(parents=True)
+    rng = random.Random(20240601)
+    with open(data / "big.bin", "wb") as f:
+        left = BIG_SIZE
+        while left:
+            n = min(left, 8 << 20)
+            f.write(rng.randbytes(n))
+            left -= n
+    small = data / "small"
+    small.mkdir()
+    sizes = {}
+    for i in range(N_SMALL):
+        size = rng.randint(1, 64 * 1024)
+        name = "s%03d.bin" % i
+        (small / name).write_bytes(rng.randbytes(size))
+        sizes[name] = size
+    return sizes
+
+
+NGINX_CONF = """\
+# generated by tests/integration/conftest.py
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    types {{ application/octet-stream bin; }}
+    default_type application/octet-stream;
+    access_log {prefix}/logs/access.log;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65s;
+    etag on;
+    max_ranges 16;
+    gzip off;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        server_name qmgr-test;
+        root {data};
+        location / {{ }}
+        location /slow/ {{
+            alias {data}/;
+            limit_rate {rate};
+            limit_rate_after 0;
+        }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    def __init__(self, root, data, sizes):
+        self.root = root
+        self.data = data
+        self.sizes = sizes
+        self.proc = None
+        self.port = None
+
+    @property
+    def base(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def url(self, path):
+        return "%s/%s" % (self.base, path.lstrip("/"))
+
+    def path(self, rel):
+        return self.data / rel
+
+    def start(self):
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        prefix = self.root / "nginx"
+        for attempt in range(5):
+            shutil.rmtree(prefix, ignore_errors=True)
+            (prefix / "logs").mkdir(parents=True)
+            (prefix / "tmp").mkdir()
+            self.port = free_port()
+            conf = prefix / "nginx.conf"
+            conf.write_text(NGINX_CONF.format(prefix=prefix, port=self.port, data=self.data,
+                                              rate=SLOW_RATE))
+            err = open(prefix / "logs" / "stderr.log", "wb")
+            self.proc = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(conf),
+                                          "-e", str(prefix / "logs" / "error.log")],
+                                         stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+            err.close()
+            try:
+                wait_for(lambda: self.proc.poll() is not None or self._answers(), timeout=10,
+                         what="nginx to answer")
+            except AssertionError:
+                self.stop()
+                raise
+            if self.proc.poll() is None:
+                return
+            # it exited: most likely the port was taken in between; try another one
+        raise RuntimeError("nginx did not start: %s" %
+                           (prefix / "logs" / "error.log").read_text(errors="replace"))
+
+    def _answers(self):
+        try:
+            with urllib.request.urlopen(self.url("small/s000.bin"), timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # graceful shutdown of master + workers
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout=15)
+        self.proc = None
+
+
+@pytest.fixture(scope="session")
+def nginx():
+    root = Path(tempfile.mkdtemp(prefix="qmgr-nginx-"))
+    try:
+        data = root / "data"
+        sizes = generate_data(data)
+        srv = Nginx(root, data, sizes)
+        srv.start()
+        try:
+            yield srv
+        finally:
+            srv.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# ---- qmgrd -----------------------------------------------------------------------------
+
+class Service:
+    """A private qmgrd: state, socket and log in a short temporary directory."""
+
+    def __init__(self, binaries, root):
+        self.bin = binaries
+        self.root = root
+        self.state_dir = root / "state"
+        self.socket = str(root / "qmgrd.sock")
+        self.log = root / "qmgrd.log"
+        self.env = base_env(root)
+        self.proc = None
+        self.starts = 0
+
+    def argv(self, state_dir=None, socket_path=None):
+        return [self.bin.qmgrd, "--user", "--foreground",
+                "--state-dir", str(state_dir or self.state_dir),
+                "--socket", socket_path or self.socket,
+                "--min-retry-delay", "1", "--log-level", "debug"]
+
+    def start(self, timeout=10):
+        assert self.proc is None, "qmgrd already started"
+        self.starts += 1
+        with open(self.log, "ab") as log:
+            log.write(b"==== qmgrd start #%d\n" % self.starts)
+            log.flush()
+            self.proc = subprocess.Popen(self.argv(), env=self.env, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=log)
+
+        last = ["nothing yet"]
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError("qmgrd exited with status %s while starting:\n%s"
+                                     % (self.proc.returncode, self.log_text()))
+            try:
+                rc, out, err = run_cli(self.bin.qmgr, ["--socket", self.socket,
+                                                       "--no-autostart", "list"],
+                                       self.env, timeout=3)
+            except subprocess.TimeoutExpired:
+                last[0] = "`qmgr list` did not answer within 3 s"
+                return False
+            last[0] = "`qmgr list` exited %d: %s" % (rc, (out + err).strip()[-500:])
+            return rc == 0
+
+        try:
+            wait_for(ready, timeout=timeout, interval=0.05,
+                     what="qmgrd to answer on " + self.socket)
+        except AssertionError as e:
+            raise AssertionError("%s; last try: %s" % (e, last[0])) from None
+        return self
+
+    def stop(self, timeout=20):
+        """SIGTERM by PID; returns the exit status (None if it had to be killed)."""
+        if self.proc is None:
+            return 0
+        p, self.proc = self.proc, None
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                return None
+        return p.returncode
+
+    def restart(self):
+        rc = self.stop()
+        assert rc == 0, "qmgrd exited with %s on SIGTERM:\n%s" % (rc, self.log_text())
+        return self.start()
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def log_text(self):
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+
+    def qmgr(self, *args, json=False, check=True, input=None, timeout=120):
+        """Runs `qmgr --socket S --no-autostart [--json] ARGS`.
+        json=False: returns (rc, stdout, stderr); check=True asserts rc == 0.
+        json=True, check=True: asserts rc == 0 and returns the parsed document.
+        json=True, check=False: returns (rc, parsed document or None, stderr)."""
+        argv = ["--socket", self.socket, "--no-autostart"] + (["--json"] if json else [])
+        argv += [str(a) for a in args]
+        rc, out, err = run_cli(self.bin.qmgr, argv, self.env, timeout=timeout, input=input)
+        if check and rc != 0:
+            raise AssertionError("qmgr %s exited %d\nstdout: %s\nstderr: %s"
+                                 % (" ".join(argv), rc, out, err))
+        if not json:
+            return rc, out, err
+        try:
+            doc = jsonlib.loads(out) if out.strip() else None
+        except ValueError as e:
+            if check:
+                raise AssertionError("qmgr %s printed invalid JSON (%s): %r"
+                                     % (" ".join(argv), e, out))
+            doc = None
+        return doc if check else (rc, doc, err)
+
+
+@pytest.fixture
+def qmgrd(binaries, request):
+    root = Path(tempfile.mkdtemp(prefix="qm-", dir="/tmp"))  # short: AF_UNIX paths <= 107
+    svc = Service(binaries, root)
+    stop_rc = 0
+    try:
+        svc.start()
+        yield svc
+        stop_rc = svc.stop()
+        assert stop_rc == 0, "qmgrd exited with status %s on SIGTERM" % stop_rc
+    finally:
+        svc.stop()
+        rep = getattr(request.node, "rep_call", None)
+        if rep is None or rep.failed or stop_rc != 0:
+            print("\n----- qmgrd log (%s) -----\n%s" % (svc.log, svc.log_text()[-20000:]))
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def qmgr(qmgrd):
+    """The CLI helper of the per-test service: qmgr(*args, json=False, check=True)."""
+    return qmgrd.qmgr
+
+
+@pytest.fixture
+def dest(tmp_path):
+    """An empty destination directory for downloads."""
+    d = tmp_path / "dest"
+    d.mkdir()
+    yield d
+    shutil.rmtree(d, ignore_errors=True)  # 100 MiB files need not outlive the test
