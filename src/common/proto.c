@@ -312,7 +312,7 @@ json_t *qmx_call_new(enum qmx_method_id id, const struct qmx_msg *params, bool m
 
         if (!p)
                 return NULL;
-        return json_pack("{sss?so}", "method", m->name, "more", more ? json_true() : NULL,
+        return json_pack("{ss so* so}", "method", m->name, "more", more ? json_true() : NULL,
                          "parameters", p);
 }
 
@@ -322,13 +322,13 @@ json_t *qmx_reply_new(enum qmx_method_id id, const struct qmx_msg *reply, bool c
 
         if (!p)
                 return NULL;
-        return json_pack("{sos?}", "parameters", p, "continues",
+        return json_pack("{so so*}", "parameters", p, "continues",
                          continues ? json_true() : NULL);
 }
 
 json_t *qmx_error_new(qm_hresult hr, const char *message)
 {
-        return json_pack("{ss s{sisss?}}", "error", QMX_ERROR_NAME, "parameters", "hresult",
+        return json_pack("{ss s{si ss ss}}", "error", QMX_ERROR_NAME, "parameters", "hresult",
                          (int)hr, "name", qm_hresult_name(hr), "message",
                          message ? message : qm_strerror(hr));
 }
@@ -588,8 +588,10 @@ qm_hresult qmx_reply_parse(enum qmx_method_id id, const char *buf, size_t len,
         if (err && errlen)
                 err[0] = '\0';
         root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!root)
+        if (!root || !json_is_object(root)) {
+                json_decref(root);
                 return QM_E_PROTOCOL;
+        }
         params = json_object_get(root, "parameters");
         error = json_object_get(root, "error");
         if (continues)

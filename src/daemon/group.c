@@ -1,0 +1,455 @@
+/* group.c - the group model: one group, its one job and its files, the life cycle of the
+ * modern job under each group, and the legacy status bits derived from it (QMGR.md §2.1, §5).
+ *
+ * group_set_state() is the only writer of g->state; every transition is checked against one
+ * table, logged and persisted before the caller answers its client. Commit and abort (the
+ * only operations that touch the destination directory's final names) live here too. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qmgrd.h"
+
+#define NSTATES (BG_JOB_STATE_CANCELLED + 1)
+
+/* Allowed transitions [from][to]. ACKNOWLEDGED and CANCELLED are never stored: the group is
+ * deleted instead (group_commit(), group_abort()). */
+#define LIVE_TO                                                                                    \
+        [BG_JOB_STATE_QUEUED] = true, [BG_JOB_STATE_CONNECTING] = true,                           \
+        [BG_JOB_STATE_TRANSFERRING] = true, [BG_JOB_STATE_SUSPENDED] = true,                      \
+        [BG_JOB_STATE_ERROR] = true, [BG_JOB_STATE_TRANSIENT_ERROR] = true,                       \
+        [BG_JOB_STATE_TRANSFERRED] = true
+static const bool allowed[NSTATES][NSTATES] = {
+        [BG_JOB_STATE_QUEUED] = { LIVE_TO },
+        [BG_JOB_STATE_CONNECTING] = { LIVE_TO },
+        [BG_JOB_STATE_TRANSFERRING] = { LIVE_TO },
+        [BG_JOB_STATE_TRANSIENT_ERROR] = { LIVE_TO },
+        /* A suspended or failed group only leaves by ResumeGroup (to QUEUED), or by finding
+         * on resume that every file is already there (to TRANSFERRED). */
+        [BG_JOB_STATE_SUSPENDED] = { [BG_JOB_STATE_QUEUED] = true,
+                                     [BG_JOB_STATE_TRANSFERRED] = true },
+        [BG_JOB_STATE_ERROR] = { [BG_JOB_STATE_QUEUED] = true,
+                                 [BG_JOB_STATE_TRANSFERRED] = true },
+        [BG_JOB_STATE_TRANSFERRED] = { [0] = false },
+};
+#undef LIVE_TO
+
+static const char *const state_names[NSTATES] = {
+        "QUEUED",          "CONNECTING",  "TRANSFERRING", "SUSPENDED", "ERROR",
+        "TRANSIENT_ERROR", "TRANSFERRED", "ACKNOWLEDGED", "CANCELLED",
+};
+
+const char *job_state_name(uint32_t state)
+{
+        return state < NSTATES ? state_names[state] : "UNKNOWN";
+}
+
+bool job_state_is_active(uint32_t state)
+{
+        return state == BG_JOB_STATE_QUEUED || state == BG_JOB_STATE_CONNECTING ||
+               state == BG_JOB_STATE_TRANSFERRING || state == BG_JOB_STATE_TRANSIENT_ERROR;
+}
+
+int64_t now_unix(void)
+{
+        return (int64_t)time(NULL);
+}
+
+char *xstrdup(const char *s)
+{
+        return s ? strdup(s) : NULL;
+}
+
+uint32_t group_status(const struct group *g)
+{
+        uint32_t s;
+
+        switch (g->state) {
+        case BG_JOB_STATE_ERROR:
+                s = QM_STATUS_GROUP_ERROR | QM_STATUS_GROUP_SUSPENDED;
+                break;
+        case BG_JOB_STATE_TRANSFERRED:
+                s = QM_STATUS_GROUP_COMPLETE | QM_STATUS_GROUP_SUSPENDED;
+                break;
+        case BG_JOB_STATE_SUSPENDED:
+                s = QM_STATUS_GROUP_INCOMPLETE | QM_STATUS_GROUP_SUSPENDED;
+                break;
+        default: /* queued, connecting, transferring, waiting to retry */
+                s = QM_STATUS_GROUP_INCOMPLETE;
+                break;
+        }
+        if (g->priority == BG_JOB_PRIORITY_FOREGROUND)
+                s |= QM_STATUS_GROUP_FOREGROUND;
+        return s;
+}
+
+uint32_t group_job1_status(const struct group *g)
+{
+        if (g->state == BG_JOB_STATE_TRANSFERRED)
+                return QM_STATUS_JOB_COMPLETE;
+        if (g->state == BG_JOB_STATE_ERROR)
+                return QM_STATUS_JOB_ERROR;
+        return QM_STATUS_JOB_INCOMPLETE;
+}
+
+static void group_persist(struct group *g)
+{
+        if (store_save_group(g->d->store, g) < 0)
+                log_error("group %s: the change could not be saved; it is lost on restart",
+                          g->id_str);
+}
+
+int group_set_state(struct group *g, uint32_t to)
+{
+        uint32_t from = g->state;
+
+        if (to >= NSTATES || from >= NSTATES)
+                return -EINVAL;
+        if (from == to)
+                return 0;
+        if (!allowed[from][to])
+                return -EINVAL;
+        log_debug("group %s: %s -> %s", g->id_str, state_names[from], state_names[to]);
+        g->state = to;
+        g->modified = now_unix();
+        if (to == BG_JOB_STATE_TRANSFERRED) {
+                g->completed = g->modified;
+                log_info("group %s: every file transferred", g->id_str);
+        }
+        if (to == BG_JOB_STATE_ERROR)
+                log_warn("group %s: failed: 0x%08x %s: %s", g->id_str, (uint32_t)g->err.hr,
+                         qm_hresult_name(g->err.hr),
+                         g->err.message ? g->err.message : qm_strerror(g->err.hr));
+        /* Transient states are not worth a disk write each: a restart makes them QUEUED. */
+        if (to != BG_JOB_STATE_CONNECTING && to != BG_JOB_STATE_TRANSFERRING)
+                group_persist(g);
+        return 0;
+}
+
+struct group *group_new(struct daemon *d, const qm_guid *id, uint32_t owner_uid)
+{
+        struct group *g = calloc(1, sizeof(*g));
+
+        if (!g)
+                return NULL;
+        g->d = d;
+        g->id = *id;
+        qm_guid_to_string(id, g->id_str);
+        g->owner_uid = owner_uid;
+        g->state = BG_JOB_STATE_SUSPENDED;
+        g->priority = BG_JOB_PRIORITY_NORMAL;
+        g->display_name = strdup("");
+        g->description = strdup("");
+        g->err.file_index = QM_NO_FILE_INDEX;
+        g->created = g->modified = now_unix();
+        if (!g->display_name || !g->description) {
+                group_free(g);
+                return NULL;
+        }
+        return g;
+}
+
+static void qfile_clear(struct qfile *f)
+{
+        free(f->url);
+        free(f->local);
+        free(f->temp);
+        free(f->etag);
+}
+
+void group_free(struct group *g)
+{
+        if (!g)
+                return;
+        for (uint32_t i = 0; i < g->n_files; i++)
+                qfile_clear(&g->files[i]);
+        free(g->files);
+        free(g->notify_clsid);
+        free(g->display_name);
+        free(g->description);
+        free(g->err.message);
+        free(g);
+}
+
+void group_link(struct daemon *d, struct group *g)
+{
+        g->prev = d->groups_tail;
+        g->next = NULL;
+        if (d->groups_tail)
+                d->groups_tail->next = g;
+        else
+                d->groups_head = g;
+        d->groups_tail = g;
+        d->n_groups++;
+}
+
+void group_unlink(struct daemon *d, struct group *g)
+{
+        if (g->prev)
+                g->prev->next = g->next;
+        else
+                d->groups_head = g->next;
+        if (g->next)
+                g->next->prev = g->prev;
+        else
+                d->groups_tail = g->prev;
+        g->prev = g->next = NULL;
+        d->n_groups--;
+}
+
+struct group *group_find(struct daemon *d, const qm_guid *id, uid_t uid)
+{
+        for (struct group *g = d->groups_head; g; g = g->next)
+                if (qm_guid_equal(&g->id, id))
+                        return (uid == 0 || g->owner_uid == uid) ? g : NULL;
+        return NULL;
+}
+
+uint32_t group_count_for(struct daemon *d, uid_t uid)
+{
+        uint32_t n = 0;
+
+        for (struct group *g = d->groups_head; g; g = g->next)
+                if (g->owner_uid == uid)
+                        n++;
+        return n;
+}
+
+void group_totals(const struct group *g, uint64_t *ret_done, uint64_t *ret_total,
+                  uint32_t *ret_files_done)
+{
+        uint64_t done = 0, total = 0;
+        uint32_t files_done = 0;
+        bool known = true;
+
+        for (uint32_t i = 0; i < g->n_files; i++) {
+                const struct qfile *f = &g->files[i];
+
+                done += f->bytes_done;
+                if (f->bytes_total == BG_SIZE_UNKNOWN)
+                        known = false;
+                else
+                        total += f->bytes_total;
+                if (f->complete)
+                        files_done++;
+        }
+        if (ret_done)
+                *ret_done = done;
+        if (ret_total)
+                *ret_total = known ? total : BG_SIZE_UNKNOWN;
+        if (ret_files_done)
+                *ret_files_done = files_done;
+}
+
+uint32_t group_min_retry_delay(const struct group *g)
+{
+        return g->min_retry_delay ? g->min_retry_delay : g->d->cfg.min_retry_delay;
+}
+
+uint32_t group_no_progress_timeout(const struct group *g)
+{
+        return g->no_progress_timeout ? g->no_progress_timeout : g->d->cfg.no_progress_timeout;
+}
+
+void group_set_error(struct group *g, qm_hresult hr, uint32_t context, uint32_t file_index,
+                     uint32_t win32, uint32_t transport, const char *message)
+{
+        free(g->err.message);
+        g->err.hr = hr;
+        g->err.context = context;
+        g->err.file_index = file_index;
+        g->err.win32 = win32;
+        g->err.transport = transport;
+        g->err.message = xstrdup(message);
+}
+
+void group_clear_error(struct group *g)
+{
+        group_set_error(g, QM_S_OK, BG_ERROR_CONTEXT_NONE, QM_NO_FILE_INDEX, 0, 0, NULL);
+}
+
+/* ---- the transfer engine reports here ------------------------------------------------ */
+
+void group_file_done(struct group *g, uint32_t index)
+{
+        struct qfile *f = &g->files[index];
+        bool all = true;
+
+        f->complete = true;
+        f->bytes_total = f->bytes_done;
+        g->stalled_since = 0;
+        if (store_save_file(g->d->store, g, index) < 0)
+                log_error("group %s: file %u: completion could not be saved", g->id_str, index);
+        for (uint32_t i = 0; i < g->n_files; i++)
+                all = all && g->files[i].complete;
+        log_debug("group %s: file %u complete (%llu bytes)", g->id_str, index,
+                  (unsigned long long)f->bytes_done);
+        group_set_state(g, all ? BG_JOB_STATE_TRANSFERRED : BG_JOB_STATE_QUEUED);
+        sched_kick(g->d);
+}
+
+void group_transfer_failed(struct group *g, uint32_t index, bool transient, uint32_t retry_after)
+{
+        uint64_t now = uv_now(g->d->loop);
+
+        if (transient) {
+                uint32_t delay = group_min_retry_delay(g);
+                uint64_t limit = (uint64_t)group_no_progress_timeout(g) * 1000;
+
+                if (!g->stalled_since)
+                        g->stalled_since = now;
+                if (now - g->stalled_since >= limit) {
+                        /* The no-progress timeout turns the transient error fatal (§4.4). */
+                        log_warn("group %s: no progress for %u s, giving up", g->id_str,
+                                 group_no_progress_timeout(g));
+                        transient = false;
+                } else {
+                        if (retry_after > delay)
+                                delay = retry_after > 86400 ? 86400 : retry_after;
+                        g->retries++;
+                        g->retry_at = now + (uint64_t)delay * 1000;
+                        log_info("group %s: file %u: 0x%08x %s, will retry in %u s", g->id_str,
+                                 index, (uint32_t)g->err.hr, qm_hresult_name(g->err.hr), delay);
+                        group_set_state(g, BG_JOB_STATE_TRANSIENT_ERROR);
+                }
+        }
+        if (!transient)
+                group_set_state(g, BG_JOB_STATE_ERROR);
+        sched_kick(g->d);
+}
+
+/* ---- commit and abort ---------------------------------------------------------------- */
+
+/* Makes a temporary file the real file: mode from the client's umask, mtime from the
+ * server's Last-Modified, then rename over the local path. The data was synced when the file
+ * completed; the directory is synced by the caller once per directory. */
+static int commit_file(struct qfile *f)
+{
+        int fd = open(f->temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fchmod(fd, 0666 & ~(mode_t)f->umask) < 0)
+                r = -errno;
+        if (r == 0 && f->last_modified >= 0) {
+                struct timespec ts[2] = { { 0, UTIME_OMIT }, { f->last_modified, 0 } };
+
+                if (futimens(fd, ts) < 0)
+                        r = -errno;
+        }
+        close(fd);
+        if (r == 0 && rename(f->temp, f->local) < 0)
+                r = -errno;
+        return r;
+}
+
+static void sync_dir_of(const char *path)
+{
+        char buf[PATH_MAX];
+        int fd;
+
+        snprintf(buf, sizeof(buf), "%s", path);
+        fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+                fsync(fd);
+                close(fd);
+        }
+}
+
+static void group_remove(struct group *g, const char *why)
+{
+        struct daemon *d = g->d;
+
+        if (store_delete_group(d->store, g) < 0)
+                log_error("group %s: could not be deleted from the store", g->id_str);
+        log_info("group %s: %s", g->id_str, why);
+        group_unlink(d, g);
+        group_free(g);
+        sched_kick(d);
+}
+
+qm_hresult group_commit(struct group *g)
+{
+        const char *last_dir_path = NULL;
+        uint32_t committed = 0, failed = 0;
+        int first_err = 0;
+
+        xfer_stop(g);
+        for (uint32_t i = 0; i < g->n_files; i++) {
+                struct qfile *f = &g->files[i];
+                int r;
+
+                if (!f->complete || f->committed)
+                        continue;
+                r = commit_file(f);
+                if (r < 0) {
+                        log_error("group %s: cannot commit '%s': %s", g->id_str, f->local,
+                                  strerror(-r));
+                        if (!first_err)
+                                first_err = r;
+                        failed++;
+                        continue;
+                }
+                f->committed = true;
+                committed++;
+                /* One directory sync per run of files in the same directory. */
+                if (!last_dir_path || strncmp(last_dir_path, f->local,
+                                              (size_t)(strrchr(f->local, '/') - f->local)) != 0) {
+                        if (last_dir_path)
+                                sync_dir_of(last_dir_path);
+                        last_dir_path = f->local;
+                }
+        }
+        if (last_dir_path)
+                sync_dir_of(last_dir_path);
+        if (failed) {
+                /* BITS keeps the job so the application can fix the cause and commit again. */
+                struct xfer_verdict v;
+
+                xfer_classify_errno(-first_err, &v);
+                return v.hr;
+        }
+        {
+                bool partial = false;
+
+                for (uint32_t i = 0; i < g->n_files; i++) {
+                        struct qfile *f = &g->files[i];
+
+                        if (f->committed)
+                                continue;
+                        partial = true;
+                        if (f->temp && unlink(f->temp) < 0 && errno != ENOENT)
+                                log_warn("group %s: cannot delete '%s': %s, ignoring",
+                                         g->id_str, f->temp, strerror(errno));
+                }
+                group_remove(g, partial ? "committed (partially)" : "committed");
+                (void)committed;
+                return partial ? BG_S_PARTIAL_COMPLETE : QM_S_OK;
+        }
+}
+
+qm_hresult group_abort(struct group *g)
+{
+        bool undeleted = false;
+
+        xfer_stop(g);
+        for (uint32_t i = 0; i < g->n_files; i++) {
+                struct qfile *f = &g->files[i];
+
+                if (f->temp && !f->committed && unlink(f->temp) < 0 && errno != ENOENT) {
+                        log_warn("group %s: cannot delete '%s': %s", g->id_str, f->temp,
+                                 strerror(errno));
+                        undeleted = true;
+                }
+        }
+        group_remove(g, "cancelled");
+        return undeleted ? BG_S_UNABLE_TO_DELETE_FILES : QM_S_OK;
+}

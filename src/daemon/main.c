@@ -1,0 +1,201 @@
+/* main.c - qmgrd: settings, the state directory and its lock, signals, and the life of the
+ * event loop. Everything else is a subsystem with its own file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "qmgrd.h"
+
+/* mkdir -p, the last component with `mode`. */
+static int mkdir_p(const char *path, mode_t mode)
+{
+        char buf[PATH_MAX];
+
+        if ((size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf))
+                return -ENAMETOOLONG;
+        for (char *p = buf + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+/* One service per state directory: an exclusive lock held for the process's life. */
+static int lock_state_dir(struct daemon *d)
+{
+        char path[PATH_MAX];
+        int r = mkdir_p(d->cfg.state_dir, 0700), fd;
+
+        if (r < 0) {
+                log_error("cannot create the state directory '%s': %s", d->cfg.state_dir,
+                          strerror(-r));
+                return r;
+        }
+        snprintf(path, sizeof(path), "%s/qmgrd.lock", d->cfg.state_dir);
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                log_error("cannot open '%s': %s", path, strerror(errno));
+                return -errno;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                r = -errno;
+                if (errno == EWOULDBLOCK)
+                        log_error("another qmgrd is already running on the state directory '%s'",
+                                  d->cfg.state_dir);
+                else
+                        log_error("cannot lock '%s': %s", path, strerror(errno));
+                close(fd);
+                return r;
+        }
+        d->lock_fd = fd;
+        return 0;
+}
+
+static void adopt_group(struct daemon *d, struct group *g)
+{
+        /* What was moving when the service stopped is queued again; its bytes on disk are
+         * where it resumes. */
+        if (g->state == BG_JOB_STATE_CONNECTING || g->state == BG_JOB_STATE_TRANSFERRING ||
+            g->state == BG_JOB_STATE_TRANSIENT_ERROR)
+                g->state = BG_JOB_STATE_QUEUED;
+        group_link(d, g);
+}
+
+/* Saves the progress of every moving file in one transaction. */
+static void checkpoint(struct daemon *d)
+{
+        bool open = false;
+
+        for (struct group *g = d->groups_head; g; g = g->next) {
+                if (!g->xfer)
+                        continue;
+                if (!open && store_begin(d->store) < 0)
+                        return;
+                open = true;
+                for (uint32_t i = 0; i < g->n_files; i++)
+                        if (!g->files[i].complete && g->files[i].bytes_done)
+                                store_save_file(d->store, g, i);
+        }
+        if (open && store_commit(d->store) < 0)
+                store_rollback(d->store);
+}
+
+static void checkpoint_fired(uv_timer_t *t)
+{
+        checkpoint(t->data);
+}
+
+static void stop(struct daemon *d, const char *why)
+{
+        if (d->stopping)
+                return;
+        log_info("%s: stopping", why);
+        checkpoint(d);
+        d->stopping = true;
+        for (struct group *g = d->groups_head; g; g = g->next)
+                xfer_stop(g);
+        ipc_server_free(d->ipc);
+        d->ipc = NULL;
+        xfer_engine_free(d->xe);
+        d->xe = NULL;
+        sched_close(d);
+        uv_close((uv_handle_t *)&d->checkpoint_timer, NULL);
+        uv_close((uv_handle_t *)&d->sig_term, NULL);
+        uv_close((uv_handle_t *)&d->sig_int, NULL);
+        uv_close((uv_handle_t *)&d->sig_hup, NULL);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+        struct daemon *d = h->data;
+
+        if (signum == SIGHUP) {
+                log_info("SIGHUP: configuration reload is not supported yet; ignoring");
+                return;
+        }
+        stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+int main(int argc, char **argv)
+{
+        static struct daemon daemon;
+        struct daemon *d = &daemon;
+        int r;
+
+        config_defaults(&d->cfg);
+        r = config_parse(&d->cfg, argc, argv);
+        if (r != 0)
+                return r > 0 ? 0 : 2;
+        log_set_level(d->cfg.log_level);
+        if (d->cfg.system_mode) {
+                log_error("--system is not supported yet: run one `qmgrd --user` per user");
+                return 1;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        d->loop = uv_default_loop();
+        d->lock_fd = -1;
+        if (lock_state_dir(d) < 0)
+                return 1;
+        {
+                char path[PATH_MAX];
+
+                snprintf(path, sizeof(path), "%s/queue.db", d->cfg.state_dir);
+                if (store_open(path, &d->store) < 0)
+                        return 1;
+        }
+        d->next_seq = store_max_seq(d->store);
+        if (store_load(d->store, d, adopt_group) < 0) {
+                log_error("cannot load the queue");
+                return 1;
+        }
+        r = xfer_engine_new(d, &d->xe);
+        if (r < 0) {
+                log_error("cannot start the transfer engine: %s", strerror(-r));
+                return 1;
+        }
+        sched_init(d);
+        if (ipc_server_new(d, &d->ipc) < 0)
+                return 1;
+        uv_timer_init(d->loop, &d->checkpoint_timer);
+        d->checkpoint_timer.data = d;
+        uv_timer_start(&d->checkpoint_timer, checkpoint_fired, d->cfg.checkpoint_seconds * 1000ull,
+                       d->cfg.checkpoint_seconds * 1000ull);
+        uv_signal_init(d->loop, &d->sig_term);
+        uv_signal_init(d->loop, &d->sig_int);
+        uv_signal_init(d->loop, &d->sig_hup);
+        d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+        uv_signal_start(&d->sig_term, on_signal, SIGTERM);
+        uv_signal_start(&d->sig_int, on_signal, SIGINT);
+        uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
+        log_info("qmgrd %s ready: %u group(s), state in %s", QMGR_VERSION, d->n_groups,
+                 d->cfg.state_dir);
+        sched_kick(d);
+
+        uv_run(d->loop, UV_RUN_DEFAULT);
+
+        while (d->groups_head) {
+                struct group *g = d->groups_head;
+
+                group_unlink(d, g);
+                group_free(g);
+        }
+        store_close(d->store);
+        uv_loop_close(d->loop);
+        close(d->lock_fd);
+        config_free(&d->cfg);
+        log_info("stopped");
+        return 0;
+}

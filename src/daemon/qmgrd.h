@@ -1,0 +1,241 @@
+/* qmgrd.h - the service's internal types and the prototypes of its subsystems, grouped by the
+ * file that owns them. Nothing here is public API. */
+#ifndef QMGRD_H
+#define QMGRD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+#include "proto.h"
+#include "qmgr.h"
+
+struct store;
+struct xfer;
+struct xfer_engine;
+struct ipc_server;
+
+/* ---- config.c ------------------------------------------------------------------------ */
+
+struct config {
+        bool system_mode;
+        char *socket_path;  /* owned */
+        char *state_dir;    /* owned */
+        char *config_file;  /* owned; NULL: none */
+        char *ca_file;      /* owned; NULL: the system's CA store */
+        int log_level;      /* LOG_ERR..LOG_DEBUG */
+        uint32_t max_active_transfers;
+        uint32_t min_retry_delay;     /* seconds; default for groups that set none */
+        uint32_t no_progress_timeout; /* seconds */
+        uint64_t checkpoint_bytes;
+        uint32_t checkpoint_seconds;
+        uint32_t max_groups_per_user;
+        uint32_t max_files_per_job;
+        uint32_t low_speed_time; /* seconds below 1 byte/s before a transfer is dropped */
+        uint32_t connect_timeout; /* seconds */
+};
+
+void config_defaults(struct config *c);
+/* Parses argv (and the config file it names, or the mode's default file when it exists).
+ * Returns 0, 1 when --help/--version was handled (exit 0), or -EINVAL after printing the
+ * problem (exit 2). */
+int config_parse(struct config *c, int argc, char **argv);
+void config_free(struct config *c);
+
+/* ---- log.c --------------------------------------------------------------------------- */
+
+#define LOG_ERR     3
+#define LOG_WARNING 4
+#define LOG_INFO    6
+#define LOG_DEBUG   7
+
+void log_set_level(int level);
+int log_level_from_name(const char *name);
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* ---- the model (group.c) ------------------------------------------------------------- */
+
+/* The last fatal (or, while retrying, transient) error of a group. */
+struct group_error {
+        qm_hresult hr;          /* QM_S_OK: none */
+        uint32_t context;       /* BG_ERROR_CONTEXT_* */
+        uint32_t file_index;    /* QM_NO_FILE_INDEX when no file is involved */
+        uint32_t win32;
+        uint32_t transport;
+        char *message;          /* owned; may be NULL */
+};
+
+struct qfile {
+        char *url;            /* owned */
+        char *local;          /* owned; absolute, normalised */
+        char *temp;           /* owned; hidden temporary file beside local; NULL: none yet */
+        uint32_t umask;       /* the client's umask when the file was added */
+        uint64_t bytes_total; /* BG_SIZE_UNKNOWN until the server told it */
+        uint64_t bytes_done;  /* bytes in the temporary file */
+        bool complete;        /* every byte transferred and synced */
+        bool committed;       /* renamed over local (only during a failed commit) */
+        char *etag;           /* owned; strong validator of the server copy, or NULL */
+        int64_t last_modified; /* Unix time from Last-Modified, or -1 */
+};
+
+struct group {
+        struct daemon *d;       /* borrowed */
+        struct group *prev, *next; /* the daemon's list, in creation order */
+        qm_guid id;
+        char id_str[QM_GUID_STRING_SIZE];
+        int64_t seq;            /* creation order, persistent */
+        uint32_t owner_uid;
+        bool has_job;
+        qm_guid job_id;
+        uint32_t state;         /* BG_JOB_STATE_*: written only by group_set_state() */
+        uint32_t priority;      /* BG_JOB_PRIORITY_* */
+        uint32_t notify_flags;
+        char *notify_clsid;     /* owned; NULL: none */
+        char *display_name;     /* owned; never NULL */
+        char *description;      /* owned; never NULL */
+        struct group_error err;
+        uint32_t retries;
+        uint32_t min_retry_delay;     /* seconds; 0: the service default */
+        uint32_t no_progress_timeout; /* seconds; 0: the service default */
+        int64_t created, modified, completed; /* Unix seconds */
+        struct qfile *files;    /* owned array */
+        uint32_t n_files, cap_files;
+        struct xfer *xfer;      /* the active transfer, or NULL */
+        uint64_t retry_at;      /* loop ms when a TRANSIENT_ERROR is retried */
+        uint64_t stalled_since; /* loop ms of the first transient error without progress; 0 */
+};
+
+/* The legacy status bits of a group (§2.1) and of its job. */
+uint32_t group_status(const struct group *g);
+uint32_t group_job1_status(const struct group *g);
+const char *job_state_name(uint32_t state);
+bool job_state_is_active(uint32_t state); /* QUEUED, CONNECTING, TRANSFERRING, TRANSIENT_ERROR */
+
+/* The one writer of g->state. Returns 0, or -EINVAL for a transition the table forbids.
+ * Updates the modification time (and completion time on TRANSFERRED), logs, persists. */
+int group_set_state(struct group *g, uint32_t to);
+
+struct group *group_new(struct daemon *d, const qm_guid *id, uint32_t owner_uid);
+void group_free(struct group *g);
+void group_link(struct daemon *d, struct group *g);
+void group_unlink(struct daemon *d, struct group *g);
+/* The group with this GUID visible to uid (root sees all), or NULL. */
+struct group *group_find(struct daemon *d, const qm_guid *id, uid_t uid);
+uint32_t group_count_for(struct daemon *d, uid_t uid);
+
+/* Byte and file totals over the group's files. total is BG_SIZE_UNKNOWN while any size is. */
+void group_totals(const struct group *g, uint64_t *ret_done, uint64_t *ret_total,
+                  uint32_t *ret_files_done);
+uint32_t group_min_retry_delay(const struct group *g);
+uint32_t group_no_progress_timeout(const struct group *g);
+
+void group_set_error(struct group *g, qm_hresult hr, uint32_t context, uint32_t file_index,
+                     uint32_t win32, uint32_t transport, const char *message);
+void group_clear_error(struct group *g);
+
+/* Commit (legacy cancel, modern complete) and abort (modern cancel). Both stop any transfer
+ * and, on success, remove the group (g is freed). commit returns QM_S_OK,
+ * BG_S_PARTIAL_COMPLETE, or a failure with the group kept; abort returns QM_S_OK or
+ * BG_S_UNABLE_TO_DELETE_FILES. */
+qm_hresult group_commit(struct group *g);
+qm_hresult group_abort(struct group *g);
+
+/* Called by the transfer engine. */
+void group_file_done(struct group *g, uint32_t index);
+void group_transfer_failed(struct group *g, uint32_t index, bool transient, uint32_t retry_after);
+
+/* ---- daemon (main.c) ----------------------------------------------------------------- */
+
+struct daemon {
+        uv_loop_t *loop;          /* borrowed: the default loop */
+        struct config cfg;
+        struct store *store;      /* owned */
+        struct group *groups_head, *groups_tail; /* owned, creation order */
+        uint32_t n_groups;
+        int64_t next_seq;
+        struct xfer_engine *xe;   /* owned */
+        struct ipc_server *ipc;   /* owned */
+        uv_timer_t sched_timer;   /* runs sched_run() soon after a change */
+        uv_timer_t retry_timer;   /* wakes the scheduler for the next retry */
+        uv_timer_t checkpoint_timer;
+        uv_signal_t sig_term, sig_int, sig_hup;
+        int lock_fd;
+        bool stopping;
+};
+
+/* ---- sched.c ------------------------------------------------------------------------- */
+
+void sched_init(struct daemon *d);
+/* Asks for a scheduling pass on the next loop iteration (coalesced). */
+void sched_kick(struct daemon *d);
+void sched_close(struct daemon *d);
+
+/* ---- store.c ------------------------------------------------------------------------- */
+
+/* path ":memory:" gives a private in-memory store (unit tests). */
+int store_open(const char *path, struct store **ret);
+void store_close(struct store *s);
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+/* Inserts or replaces the group row (not its files). */
+int store_save_group(struct store *s, const struct group *g);
+/* Inserts or replaces files [first, first+count) of g. */
+int store_save_files(struct store *s, const struct group *g, uint32_t first, uint32_t count);
+int store_save_file(struct store *s, const struct group *g, uint32_t index);
+int store_delete_group(struct store *s, const struct group *g);
+/* Loads every group, in creation order, calling cb for each (cb takes ownership). */
+int store_load(struct store *s, struct daemon *d, void (*cb)(struct daemon *, struct group *));
+int64_t store_max_seq(struct store *s);
+
+/* ---- xfer.c -------------------------------------------------------------------------- */
+
+int xfer_engine_new(struct daemon *d, struct xfer_engine **ret);
+void xfer_engine_free(struct xfer_engine *xe);
+uint32_t xfer_active_count(struct xfer_engine *xe);
+/* Starts file index of g. Returns 0, or a negative errno for a local failure (the group's
+ * error is set by the callee in that case). */
+int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index);
+/* Stops g's transfer at once, keeping the bytes written so far. */
+void xfer_stop(struct group *g);
+
+/* ---- xfer-error.c -------------------------------------------------------------------- */
+
+struct xfer_verdict {
+        qm_hresult hr;
+        uint32_t context;
+        uint32_t win32;
+        uint32_t transport;
+        bool transient;
+};
+/* Classifies a finished transfer: curl's result and the final HTTP status (0: none). */
+void xfer_classify(int curl_code, long http_status, struct xfer_verdict *ret);
+/* A local errno as an error (context LOCAL_FILE). */
+void xfer_classify_errno(int err, struct xfer_verdict *ret);
+
+/* ---- ipc-server.c / ipc-methods.c ---------------------------------------------------- */
+
+int ipc_server_new(struct daemon *d, struct ipc_server **ret);
+void ipc_server_free(struct ipc_server *s);
+
+struct ipc_call {
+        struct daemon *d;
+        uid_t uid;      /* from SO_PEERCRED at accept */
+        char err[256];  /* a message for an error reply; empty: the code's own message */
+};
+/* Runs one decoded call; fills out (whose `present` the reply encoder honours). */
+qm_hresult ipc_dispatch(struct ipc_call *c, enum qmx_method_id id, struct qmx_msg *in,
+                        struct qmx_msg *out);
+
+/* ---- util ---------------------------------------------------------------------------- */
+
+int64_t now_unix(void);
+char *xstrdup(const char *s); /* NULL-safe strdup; aborts never, returns NULL on ENOMEM */
+
+#endif

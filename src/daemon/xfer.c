@@ -1,0 +1,742 @@
+/* xfer.c - the transfer engine: libcurl's multi interface driven by the libuv loop (curl's
+ * sockets become uv_poll handles, its timer a uv_timer), one easy handle per active file.
+ *
+ * The engine owns the temporary file of the file it transfers while it transfers it: it
+ * creates it (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600) beside the destination, resumes from the
+ * bytes really on disk, checks every response before a byte of it is written (status,
+ * Content-Range, size), never writes past the known size, and syncs the data before it
+ * reports the file complete. It reports outcomes to the group model (group.c) and never
+ * changes a group's state itself except CONNECTING -> TRANSFERRING. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "qmgrd.h"
+
+struct xfer_engine {
+        struct daemon *d; /* borrowed */
+        CURLM *multi;
+        uv_timer_t timer;
+        uint32_t active;
+};
+
+/* One socket curl asked us to watch. */
+struct sock_ctx {
+        uv_poll_t poll;
+        curl_socket_t fd;
+        struct xfer_engine *xe;
+};
+
+struct xfer {
+        struct xfer_engine *xe;
+        struct group *g; /* borrowed; NULL once the group let go while the data was syncing */
+        uint32_t index;
+        CURL *easy;
+        struct curl_slist *headers;
+        int fd;
+        uint64_t offset;  /* where this request's first byte goes */
+        uint64_t written; /* bytes of this request written */
+        /* The response being received (reset at each status line: redirects, 1xx). */
+        long status;
+        int64_t content_length; /* -1: none */
+        bool has_cr, cr_total_known;
+        uint64_t cr_start, cr_end, cr_total;
+        char etag[256];
+        int64_t last_modified;
+        uint32_t retry_after;
+        bool validated;
+        /* The outcome, when a callback decided it. */
+        bool failed;
+        struct xfer_verdict verdict;
+        char errmsg[256];
+        uv_fs_t sync_req;
+};
+
+static struct qfile *xfer_file(struct xfer *x)
+{
+        return &x->g->files[x->index];
+}
+
+/* ---- the outcome ---------------------------------------------------------------------- */
+
+static void fail_with(struct xfer *x, const struct xfer_verdict *v, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void fail_with(struct xfer *x, const struct xfer_verdict *v, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (x->failed)
+                return;
+        x->failed = true;
+        x->verdict = *v;
+        va_start(ap, fmt);
+        vsnprintf(x->errmsg, sizeof(x->errmsg), fmt, ap);
+        va_end(ap);
+}
+
+static void fail_local(struct xfer *x, int err, const char *what)
+{
+        struct xfer_verdict v;
+
+        xfer_classify_errno(err, &v);
+        fail_with(x, &v, "%s: %s", what, strerror(err));
+}
+
+static void fail_range(struct xfer *x, const char *why)
+{
+        struct xfer_verdict v = { BG_E_INSUFFICIENT_RANGE_SUPPORT, BG_ERROR_CONTEXT_REMOTE_FILE,
+                                  0, (uint32_t)x->status, false };
+
+        fail_with(x, &v, "%s", why);
+}
+
+static void fail_http(struct xfer *x)
+{
+        struct xfer_verdict v;
+
+        xfer_classify(CURLE_OK, x->status, &v);
+        fail_with(x, &v, "%s", qm_strerror(v.hr));
+}
+
+/* Releases the curl handle and the descriptor; the caller decides about the group. */
+static void xfer_release(struct xfer *x)
+{
+        if (x->easy) {
+                curl_multi_remove_handle(x->xe->multi, x->easy);
+                curl_easy_cleanup(x->easy);
+                x->easy = NULL;
+        }
+        curl_slist_free_all(x->headers);
+        x->headers = NULL;
+        if (x->fd >= 0) {
+                close(x->fd);
+                x->fd = -1;
+        }
+}
+
+static void xfer_free(struct xfer *x)
+{
+        xfer_release(x);
+        x->xe->active--;
+        free(x);
+}
+
+/* ---- response headers ------------------------------------------------------------------ */
+
+static bool header_is(const char *line, size_t len, const char *name, const char **ret_value,
+                      size_t *ret_len)
+{
+        size_t n = strlen(name);
+
+        if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
+                return false;
+        line += n + 1;
+        len -= n + 1;
+        while (len && (*line == ' ' || *line == '\t')) {
+                line++;
+                len--;
+        }
+        while (len && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
+                len--;
+        *ret_value = line;
+        *ret_len = len;
+        return true;
+}
+
+/* A decimal number of at most 19 digits, nothing else. */
+static bool parse_u63(const char *s, size_t len, uint64_t *ret)
+{
+        uint64_t v = 0;
+
+        if (len == 0 || len > 19)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+                v = v * 10 + (uint64_t)(s[i] - '0');
+        }
+        *ret = v;
+        return true;
+}
+
+/* "bytes A-B/T" or "bytes A-B/ *" (no space) */
+static void parse_content_range(struct xfer *x, const char *v, size_t len)
+{
+        const char *dash, *slash, *end = v + len;
+
+        if (len < 6 || strncasecmp(v, "bytes ", 6) != 0)
+                return;
+        v += 6;
+        dash = memchr(v, '-', (size_t)(end - v));
+        slash = memchr(v, '/', (size_t)(end - v));
+        if (!dash || !slash || dash > slash)
+                return;
+        if (!parse_u63(v, (size_t)(dash - v), &x->cr_start) ||
+            !parse_u63(dash + 1, (size_t)(slash - dash - 1), &x->cr_end))
+                return;
+        x->cr_total_known = parse_u63(slash + 1, (size_t)(end - slash - 1), &x->cr_total);
+        if (!x->cr_total_known && !(end - slash == 2 && slash[1] == '*'))
+                return;
+        x->has_cr = true;
+}
+
+static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
+{
+        struct xfer *x = ud;
+        size_t len = size * nmemb;
+        const char *v;
+        size_t vlen;
+        char tmp[128];
+        uint64_t n;
+
+        if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+                const char *sp = memchr(line, ' ', len);
+
+                x->status = 0;
+                if (sp && (size_t)(sp - line) + 4 <= len && sp[1] >= '1' && sp[1] <= '9')
+                        x->status = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
+                x->content_length = -1;
+                x->has_cr = x->cr_total_known = false;
+                x->etag[0] = '\0';
+                x->last_modified = -1;
+                x->retry_after = 0;
+                x->validated = false;
+        } else if (header_is(line, len, "Content-Length", &v, &vlen)) {
+                if (parse_u63(v, vlen, &n))
+                        x->content_length = (int64_t)n;
+        } else if (header_is(line, len, "Content-Range", &v, &vlen)) {
+                parse_content_range(x, v, vlen);
+        } else if (header_is(line, len, "ETag", &v, &vlen)) {
+                if (vlen < sizeof(x->etag)) {
+                        memcpy(x->etag, v, vlen);
+                        x->etag[vlen] = '\0';
+                }
+        } else if (header_is(line, len, "Last-Modified", &v, &vlen)) {
+                if (vlen < sizeof(tmp)) {
+                        memcpy(tmp, v, vlen);
+                        tmp[vlen] = '\0';
+                        x->last_modified = curl_getdate(tmp, NULL);
+                }
+        } else if (header_is(line, len, "Retry-After", &v, &vlen)) {
+                if (parse_u63(v, vlen, &n)) {
+                        x->retry_after = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+                } else if (vlen < sizeof(tmp)) {
+                        time_t t;
+
+                        memcpy(tmp, v, vlen);
+                        tmp[vlen] = '\0';
+                        t = curl_getdate(tmp, NULL);
+                        if (t > now_unix())
+                                x->retry_after = (uint32_t)(t - now_unix());
+                }
+        }
+        return len;
+}
+
+/* Decides, before the first byte of a response is written, whether and where it may be
+ * written (QMGR.md §4.4, TESTING.md R1-R8). Returns false when the transfer must stop. */
+static bool validate_response(struct xfer *x)
+{
+        struct qfile *f = xfer_file(x);
+        uint64_t total = BG_SIZE_UNKNOWN;
+
+        x->validated = true;
+        if (x->status == 200) {
+                if (x->offset > 0) {
+                        /* The server ignored the range or the file changed: restart this
+                         * file alone from zero. */
+                        log_info("group %s: file %u: the server sent the whole file; "
+                                 "restarting it from zero",
+                                 x->g->id_str, x->index);
+                        if (ftruncate(x->fd, 0) < 0) {
+                                fail_local(x, errno, "truncating the temporary file");
+                                return false;
+                        }
+                        x->offset = 0;
+                        f->bytes_done = 0;
+                }
+                if (x->content_length >= 0)
+                        total = (uint64_t)x->content_length;
+        } else if (x->status == 206) {
+                if (!x->has_cr) {
+                        fail_range(x, "206 without a single Content-Range");
+                        return false;
+                }
+                if (x->cr_start != x->offset || x->cr_end < x->cr_start ||
+                    (x->cr_total_known && x->cr_end + 1 != x->cr_total) ||
+                    (x->content_length >= 0 &&
+                     (uint64_t)x->content_length != x->cr_end - x->cr_start + 1)) {
+                        fail_range(x, "the Content-Range does not match the requested range");
+                        return false;
+                }
+                if (x->cr_total_known)
+                        total = x->cr_total;
+                if (f->bytes_total != BG_SIZE_UNKNOWN && total != BG_SIZE_UNKNOWN &&
+                    total != f->bytes_total) {
+                        fail_range(x, "the file size changed but the server sent a range");
+                        return false;
+                }
+        } else {
+                fail_http(x);
+                return false;
+        }
+        if (total != f->bytes_total || (x->etag[0] && (!f->etag || strcmp(f->etag, x->etag))) ||
+            x->last_modified != f->last_modified) {
+                f->bytes_total = total;
+                free(f->etag);
+                f->etag = x->etag[0] ? strdup(x->etag) : NULL;
+                f->last_modified = x->last_modified;
+                store_save_file(x->g->d->store, x->g, x->index);
+        }
+        return true;
+}
+
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
+{
+        struct xfer *x = ud;
+        struct qfile *f = xfer_file(x);
+        size_t len = size * nmemb, done = 0;
+        uint64_t at;
+
+        if (x->failed)
+                return 0;
+        if (!x->validated && !validate_response(x))
+                return 0;
+        at = x->offset + x->written;
+        if (f->bytes_total != BG_SIZE_UNKNOWN && at + len > f->bytes_total) {
+                struct xfer_verdict v = { QM_E_WIN32_INTERNET_INVALID_SERVER_RESPONSE,
+                                          BG_ERROR_CONTEXT_REMOTE_FILE, 12152,
+                                          (uint32_t)x->status, true };
+
+                fail_with(x, &v, "the server sent more bytes than the file size");
+                return 0;
+        }
+        while (done < len) {
+                ssize_t n = pwrite(x->fd, data + done, len - done, (off_t)(at + done));
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        fail_local(x, errno, "writing the temporary file");
+                        return 0;
+                }
+                done += (size_t)n;
+        }
+        x->written += len;
+        f->bytes_done = x->offset + x->written;
+        x->g->stalled_since = 0;
+        if (x->g->state == BG_JOB_STATE_CONNECTING)
+                group_set_state(x->g, BG_JOB_STATE_TRANSFERRING);
+        return len;
+}
+
+/* ---- completion ------------------------------------------------------------------------ */
+
+static void report_failure(struct xfer *x)
+{
+        struct group *g = x->g;
+        uint32_t index = x->index;
+        const struct xfer_verdict *v = &x->verdict;
+        uint32_t retry_after = x->retry_after;
+
+        log_debug("group %s: file %u: %s (0x%08x %s)", g->id_str, index, x->errmsg,
+                  (uint32_t)v->hr, qm_hresult_name(v->hr));
+        group_set_error(g, v->hr, v->context, index, v->win32, v->transport, x->errmsg);
+        store_save_file(g->d->store, g, index);
+        g->xfer = NULL;
+        xfer_free(x);
+        group_transfer_failed(g, index, v->transient, retry_after);
+}
+
+static void sync_done(uv_fs_t *req)
+{
+        struct xfer *x = req->data;
+        struct group *g = x->g;
+        struct daemon *d = x->xe->d;
+        uint32_t index = x->index;
+        int r = (int)req->result;
+
+        uv_fs_req_cleanup(req);
+        if (!g) { /* the group was suspended or removed meanwhile */
+                xfer_free(x);
+                sched_kick(d);
+                return;
+        }
+        if (r < 0) {
+                /* After a failed sync nothing past the last durable point can be trusted
+                 * (fsyncgate): the file starts over. */
+                if (ftruncate(x->fd, 0) == 0)
+                        xfer_file(x)->bytes_done = 0;
+                fail_local(x, -r, "syncing the temporary file");
+                report_failure(x);
+                return;
+        }
+        g->xfer = NULL;
+        xfer_free(x);
+        group_file_done(g, index);
+}
+
+static void xfer_finished(struct xfer *x, CURLcode rc)
+{
+        struct qfile *f = xfer_file(x);
+
+        curl_multi_remove_handle(x->xe->multi, x->easy);
+        curl_easy_cleanup(x->easy);
+        x->easy = NULL;
+        if (!x->failed && rc == CURLE_OK) {
+                if (x->status == 416 && x->has_cr && x->cr_total_known &&
+                    x->cr_total == x->offset && f->bytes_total == x->offset) {
+                        /* We asked for the bytes after the end: the file is all there. */
+                } else if (!x->validated && !validate_response(x)) {
+                        /* an empty or error response */
+                } else if (f->bytes_total == BG_SIZE_UNKNOWN) {
+                        /* No size was given: the end of the body is the end of the file. */
+                        f->bytes_total = f->bytes_done;
+                } else if (f->bytes_done != f->bytes_total) {
+                        struct xfer_verdict v = { QM_E_WIN32_INTERNET_CONNECTION_RESET,
+                                                  BG_ERROR_CONTEXT_GENERAL_TRANSPORT, 12031, 0,
+                                                  true };
+
+                        fail_with(x, &v, "the body ended before the file size (%" PRIu64
+                                         " of %" PRIu64 " bytes)",
+                                  f->bytes_done, f->bytes_total);
+                }
+        } else if (!x->failed) {
+                struct xfer_verdict v;
+
+                xfer_classify((int)rc, x->status, &v);
+                if (x->content_length < 0 && x->offset + x->written > 0 &&
+                    f->bytes_total == BG_SIZE_UNKNOWN)
+                        /* Without a size an interrupted body cannot be resumed. */
+                        f->bytes_done = 0;
+                fail_with(x, &v, "%s", curl_easy_strerror(rc));
+        }
+        if (x->failed) {
+                report_failure(x);
+                return;
+        }
+        /* The data must be durable before the file can count as transferred. */
+        x->sync_req.data = x;
+        if (uv_fs_fdatasync(x->xe->d->loop, &x->sync_req, x->fd, sync_done) < 0) {
+                fail_local(x, EIO, "syncing the temporary file");
+                report_failure(x);
+        }
+}
+
+static void check_multi_info(struct xfer_engine *xe)
+{
+        CURLMsg *msg;
+        int pending;
+
+        while ((msg = curl_multi_info_read(xe->multi, &pending))) {
+                struct xfer *x = NULL;
+
+                if (msg->msg != CURLMSG_DONE)
+                        continue;
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+                if (x)
+                        xfer_finished(x, msg->data.result);
+        }
+}
+
+/* ---- curl <-> libuv ------------------------------------------------------------------- */
+
+static void poll_cb(uv_poll_t *h, int status, int events)
+{
+        struct sock_ctx *c = h->data;
+        int flags = 0, running;
+
+        if (status < 0)
+                flags = CURL_CSELECT_ERR;
+        if (events & UV_READABLE)
+                flags |= CURL_CSELECT_IN;
+        if (events & UV_WRITABLE)
+                flags |= CURL_CSELECT_OUT;
+        curl_multi_socket_action(c->xe->multi, c->fd, flags, &running);
+        check_multi_info(c->xe);
+}
+
+static void sock_closed(uv_handle_t *h)
+{
+        free(h->data);
+}
+
+static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+        struct xfer_engine *xe = userp;
+        struct sock_ctx *c = socketp;
+        int events = 0;
+
+        if (what == CURL_POLL_REMOVE) {
+                if (c) {
+                        uv_poll_stop(&c->poll);
+                        curl_multi_assign(xe->multi, s, NULL);
+                        uv_close((uv_handle_t *)&c->poll, sock_closed);
+                }
+                return 0;
+        }
+        if (!c) {
+                c = calloc(1, sizeof(*c));
+                if (!c)
+                        return -1;
+                c->fd = s;
+                c->xe = xe;
+                if (uv_poll_init_socket(xe->d->loop, &c->poll, s) < 0) {
+                        free(c);
+                        return -1;
+                }
+                c->poll.data = c;
+                curl_multi_assign(xe->multi, s, c);
+        }
+        if (what & CURL_POLL_IN)
+                events |= UV_READABLE;
+        if (what & CURL_POLL_OUT)
+                events |= UV_WRITABLE;
+        uv_poll_start(&c->poll, events, poll_cb);
+        return 0;
+}
+
+static void timer_fired(uv_timer_t *t)
+{
+        struct xfer_engine *xe = t->data;
+        int running;
+
+        curl_multi_socket_action(xe->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        check_multi_info(xe);
+}
+
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+        struct xfer_engine *xe = userp;
+
+        if (timeout_ms < 0)
+                uv_timer_stop(&xe->timer);
+        else
+                uv_timer_start(&xe->timer, timer_fired, (uint64_t)timeout_ms, 0);
+        return 0;
+}
+
+int xfer_engine_new(struct daemon *d, struct xfer_engine **ret)
+{
+        struct xfer_engine *xe;
+        curl_version_info_data *info;
+
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return -EIO;
+        info = curl_version_info(CURLVERSION_NOW);
+        if (!(info->features & CURL_VERSION_SSL))
+                log_warn("libcurl has no TLS support: https URLs will fail");
+        xe = calloc(1, sizeof(*xe));
+        if (!xe)
+                return -ENOMEM;
+        xe->d = d;
+        xe->multi = curl_multi_init();
+        if (!xe->multi) {
+                free(xe);
+                return -ENOMEM;
+        }
+        uv_timer_init(d->loop, &xe->timer);
+        xe->timer.data = xe;
+        curl_multi_setopt(xe->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+        curl_multi_setopt(xe->multi, CURLMOPT_SOCKETDATA, xe);
+        curl_multi_setopt(xe->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+        curl_multi_setopt(xe->multi, CURLMOPT_TIMERDATA, xe);
+        curl_multi_setopt(xe->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+        *ret = xe;
+        return 0;
+}
+
+static void engine_timer_closed(uv_handle_t *h)
+{
+        struct xfer_engine *xe = h->data;
+
+        curl_multi_cleanup(xe->multi);
+        curl_global_cleanup();
+        free(xe);
+}
+
+/* Every transfer must have been stopped (xfer_stop) before. */
+void xfer_engine_free(struct xfer_engine *xe)
+{
+        if (!xe)
+                return;
+        uv_timer_stop(&xe->timer);
+        uv_close((uv_handle_t *)&xe->timer, engine_timer_closed);
+}
+
+uint32_t xfer_active_count(struct xfer_engine *xe)
+{
+        return xe->active;
+}
+
+/* ---- starting and stopping ------------------------------------------------------------- */
+
+/* Opens the file's temporary file, creating it (and recording its name) when there is none
+ * yet, and sets x->offset to the bytes really in it. */
+static int open_temp(struct xfer *x)
+{
+        struct group *g = x->g;
+        struct qfile *f = xfer_file(x);
+        char path[PATH_MAX], dirbuf[PATH_MAX], basebuf[PATH_MAX], rnd[8];
+        struct stat st;
+        int fd;
+
+        if (f->temp) {
+                fd = open(f->temp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0) {
+                        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                                close(fd);
+                                return -EACCES;
+                        }
+                        x->fd = fd;
+                        x->offset = (uint64_t)st.st_size;
+                        if (f->bytes_total != BG_SIZE_UNKNOWN && x->offset > f->bytes_total) {
+                                if (ftruncate(fd, 0) < 0)
+                                        return -errno;
+                                x->offset = 0;
+                        }
+                        f->bytes_done = x->offset;
+                        return 0;
+                }
+                if (errno != ENOENT)
+                        return -errno;
+                /* The temporary file vanished: start over with a new one. */
+                free(f->temp);
+                f->temp = NULL;
+        }
+        snprintf(dirbuf, sizeof(dirbuf), "%s", f->local);
+        snprintf(basebuf, sizeof(basebuf), "%s", f->local);
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+                return -EIO;
+        if ((size_t)snprintf(path, sizeof(path), "%s/.%.100s.%02x%02x%02x%02x%02x%02x.qmgr-part",
+                             dirname(dirbuf), basename(basebuf), (uint8_t)rnd[0],
+                             (uint8_t)rnd[1], (uint8_t)rnd[2], (uint8_t)rnd[3], (uint8_t)rnd[4],
+                             (uint8_t)rnd[5]) >= sizeof(path))
+                return -ENAMETOOLONG;
+        f->temp = strdup(path);
+        if (!f->temp)
+                return -ENOMEM;
+        /* Record the name before the file exists, so that a crash cannot orphan it. */
+        f->bytes_done = 0;
+        f->bytes_total = BG_SIZE_UNKNOWN;
+        store_save_file(g->d->store, g, x->index);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        x->fd = fd;
+        x->offset = 0;
+        return 0;
+}
+
+int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index)
+{
+        struct xfer *x = calloc(1, sizeof(*x));
+        struct qfile *f = &g->files[index];
+        const struct config *cfg = &xe->d->cfg;
+        char range[32];
+        int r;
+
+        if (!x)
+                return -ENOMEM;
+        x->xe = xe;
+        x->g = g;
+        x->index = index;
+        x->fd = -1;
+        x->content_length = -1;
+        x->last_modified = -1;
+        xe->active++;
+        r = open_temp(x);
+        if (r < 0) {
+                fail_local(x, -r, "opening the temporary file");
+                group_set_error(g, x->verdict.hr, x->verdict.context, index, x->verdict.win32, 0,
+                                x->errmsg);
+                xfer_free(x);
+                return r;
+        }
+        x->easy = curl_easy_init();
+        if (!x->easy) {
+                xfer_free(x);
+                return -ENOMEM;
+        }
+        curl_easy_setopt(x->easy, CURLOPT_URL, f->url);
+        curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+        curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_cb);
+        curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+        curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, header_cb);
+        curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
+        curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(x->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(x->easy, CURLOPT_MAXREDIRS, 10L);
+        /* Proxies come from the configuration only, never from the environment. */
+        curl_easy_setopt(x->easy, CURLOPT_PROXY, "");
+        curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "qmgr/" QMGR_VERSION);
+        curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
+        curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT, (long)cfg->connect_timeout);
+        curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_TIME, (long)cfg->low_speed_time);
+        curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+        if (cfg->ca_file)
+                curl_easy_setopt(x->easy, CURLOPT_CAINFO, cfg->ca_file);
+        if (x->offset > 0) {
+                snprintf(range, sizeof(range), "%" PRIu64 "-", x->offset);
+                curl_easy_setopt(x->easy, CURLOPT_RANGE, range);
+                /* Resume only what is unchanged: a strong ETag, else the Last-Modified date. */
+                if (f->etag && strncmp(f->etag, "W/", 2) != 0) {
+                        char h[300];
+
+                        snprintf(h, sizeof(h), "If-Range: %s", f->etag);
+                        x->headers = curl_slist_append(x->headers, h);
+                } else if (f->last_modified >= 0) {
+                        char h[80], date[64];
+                        time_t t = (time_t)f->last_modified;
+                        struct tm tm;
+
+                        gmtime_r(&t, &tm);
+                        strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+                        snprintf(h, sizeof(h), "If-Range: %s", date);
+                        x->headers = curl_slist_append(x->headers, h);
+                }
+                if (x->headers)
+                        curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+                log_debug("group %s: file %u: resuming at byte %" PRIu64, g->id_str, index,
+                          x->offset);
+        }
+        g->xfer = x;
+        if (curl_multi_add_handle(xe->multi, x->easy) != CURLM_OK) {
+                g->xfer = NULL;
+                xfer_free(x);
+                return -ENOMEM;
+        }
+        log_debug("group %s: file %u: GET %s", g->id_str, index, f->url);
+        return 0;
+}
+
+void xfer_stop(struct group *g)
+{
+        struct xfer *x = g->xfer;
+
+        if (!x)
+                return;
+        g->xfer = NULL;
+        if (!x->easy) {
+                /* The data is being synced in the thread pool: let it finish alone. */
+                x->g = NULL;
+                return;
+        }
+        store_save_file(g->d->store, g, x->index);
+        xfer_free(x);
+}
