@@ -350,21 +350,6 @@ static void consume(qm_qmgr *qm, size_t len)
         qm->in_len = rest;
 }
 
-/* WORKAROUND: qmx_call_new() (src/common/proto.c) packs with "{sss?so}", one token short,
- * so jansson reads json_true()/NULL as a key string and crashes on every call; the correct
- * format is "{ssso?so}". Until it is fixed there, the call is assembled here from the same
- * schema encoder (qmx_encode() with the method's parameter set), which gives the identical
- * message for more == false. Replace with qmx_call_new(id, params, false) once fixed. */
-static json_t *build_call(enum qmx_method_id id, const struct qmx_msg *params)
-{
-        const struct qmx_method *m = &qmx_methods[id];
-        json_t *p = qmx_encode(params, m->required | m->optional);
-
-        if (!p)
-                return NULL;
-        return json_pack("{ssso}", "method", m->name, "parameters", p);
-}
-
 qm_hresult conn_call(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *params,
                      struct qmx_msg *reply)
 {
@@ -380,7 +365,7 @@ qm_hresult conn_call(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *p
                 memset(reply, 0, sizeof(*reply));
         if (qm->fd < 0)
                 return QM_E_SERVICE_UNAVAILABLE;
-        call = build_call(id, params);
+        call = qmx_call_new(id, params, false);
         buf = qmx_frame(call, &len);
         json_decref(call);
         if (!buf)
