@@ -121,74 +121,82 @@ static void conn_error(struct conn *c, qm_hresult hr, const char *msg)
         conn_send(c, qmx_error_new(hr, msg));
 }
 
-/* Handles one complete message (without its NUL). */
-static void conn_message(struct conn *c, const char *text, size_t len)
+json_t *ipc_process(struct ipc_call *call, const char *text, size_t len)
 {
         json_error_t jerr;
-        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr), *params, *v;
+        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr), *params, *v, *reply;
         const char *key, *name;
         enum qmx_method_id id;
         const struct qmx_method *m;
         struct qmx_msg in, out;
-        struct ipc_call call = { .d = c->s->d, .uid = c->uid };
         bool oneway;
         qm_hresult hr;
 
         if (!root || !json_is_object(root)) {
                 char msg[200];
 
-                snprintf(msg, sizeof(msg), "malformed message: %s", root ? "not an object" : jerr.text);
-                conn_error(c, QM_E_PROTOCOL, msg);
+                snprintf(msg, sizeof(msg), "malformed message: %s",
+                         root ? "not an object" : jerr.text);
                 json_decref(root);
-                return;
+                return qmx_error_new(QM_E_PROTOCOL, msg);
         }
         json_object_foreach(root, key, v) {
                 if (strcmp(key, "method") && strcmp(key, "parameters") && strcmp(key, "more") &&
                     strcmp(key, "oneway")) {
-                        conn_error(c, QM_E_PROTOCOL, "unknown key in the message");
                         json_decref(root);
-                        return;
+                        return qmx_error_new(QM_E_PROTOCOL, "unknown key in the message");
                 }
         }
         name = json_string_value(json_object_get(root, "method"));
         oneway = json_is_true(json_object_get(root, "oneway"));
+        call->more = json_is_true(json_object_get(root, "more"));
         m = name ? qmx_method_lookup(name, &id) : NULL;
         if (!m) {
-                conn_error(c, QM_E_NOTIMPL, "unknown method");
                 json_decref(root);
-                return;
+                return qmx_error_new(QM_E_NOTIMPL, "unknown method");
         }
         params = json_object_get(root, "parameters");
         if (!params)
                 params = json_object();
         else
                 json_incref(params);
-        if (qmx_decode(params, m->required, m->optional, &in, call.err, sizeof(call.err)) < 0) {
+        if (qmx_decode(params, m->required, m->optional, &in, call->err, sizeof(call->err)) < 0) {
                 json_decref(params);
                 json_decref(root);
-                conn_error(c, QM_E_INVALIDARG, call.err);
-                return;
+                return qmx_error_new(QM_E_INVALIDARG, call->err);
         }
         json_decref(params);
         json_decref(root);
 
         memset(&out, 0, sizeof(out));
-        hr = ipc_dispatch(&call, id, &in, &out);
+        hr = ipc_dispatch(call, id, &in, &out);
         qmx_msg_clear(&in);
-        if (!oneway) {
-                if (QM_FAILED(hr)) {
-                        conn_error(c, hr, call.err[0] ? call.err : NULL);
-                } else {
-                        if (hr != QM_S_OK) {
-                                out.result = hr;
-                                out.present |= QMX_B(RESULT);
-                        }
-                        conn_send(c, qmx_reply_new(id, &out, false));
+        reply = NULL;
+        if (oneway) {
+                /* no reply */
+        } else if (QM_FAILED(hr)) {
+                reply = qmx_error_new(hr, call->err[0] ? call->err : NULL);
+        } else {
+                if (hr != QM_S_OK) {
+                        out.result = hr;
+                        out.present |= QMX_B(RESULT);
                 }
+                reply = qmx_reply_new(id, &out, call->more);
         }
         /* Replies borrow the model's strings; only the arrays are the handler's. */
         free(out.groups);
         free(out.files);
+        return reply;
+}
+
+/* Handles one complete message (without its NUL). */
+static void conn_message(struct conn *c, const char *text, size_t len)
+{
+        struct ipc_call call = { .d = c->s->d, .uid = c->uid, .conn = c };
+        json_t *reply = ipc_process(&call, text, len);
+
+        if (reply)
+                conn_send(c, reply);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)

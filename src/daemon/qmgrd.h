@@ -227,8 +227,14 @@ void ipc_server_free(struct ipc_server *s);
 struct ipc_call {
         struct daemon *d;
         uid_t uid;      /* from SO_PEERCRED at accept */
+        struct conn *conn; /* borrowed; NULL when there is no client (fuzzing) */
+        bool more;      /* the caller asked for a stream of replies */
         char err[256];  /* a message for an error reply; empty: the code's own message */
 };
+struct conn;
+/* Decodes one message (its bytes without the NUL), runs it, and returns the reply to send,
+ * or NULL for a oneway call. Never fails to answer a malformed message: the reply says why. */
+json_t *ipc_process(struct ipc_call *call, const char *text, size_t len);
 /* Runs one decoded call; fills out (whose `present` the reply encoder honours). */
 qm_hresult ipc_dispatch(struct ipc_call *c, enum qmx_method_id id, struct qmx_msg *in,
                         struct qmx_msg *out);
