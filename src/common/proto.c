@@ -64,6 +64,9 @@ const struct qmx_field qmx_fields[QMX_F__MAX] = {
         FIELD(PARAMETERS, "parameters", QMX_T_STR, parameters, QMX_MAX_STRING),
         FIELD(MIN_RETRY_DELAY, "min_retry_delay", QMX_T_U32, min_retry_delay, 0),
         FIELD(NO_PROGRESS_TIMEOUT, "no_progress_timeout", QMX_T_U32, no_progress_timeout, 0),
+        FIELD(EVENT, "event", QMX_T_STR, event, 32),
+        FIELD(EVENT_ID, "event_id", QMX_T_U64, event_id, 0),
+        FIELD(WATCH_ALL, "watch_all", QMX_T_BOOL, watch_all, 0),
 };
 #undef FIELD
 #undef ARRAY
@@ -125,6 +128,17 @@ const struct qmx_method qmx_methods[QMX_M__MAX] = {
         METHOD(JOB_SET_PRIORITY, "JobSetPriority", GROUP | B(PRIORITY), 0, 0),
         METHOD(JOB_SET_RETRY_DELAY, "JobSetMinimumRetryDelay", GROUP | B(SECONDS), 0, 0),
         METHOD(JOB_SET_NO_PROGRESS_TIMEOUT, "JobSetNoProgressTimeout", GROUP | B(SECONDS), 0, 0),
+        /* The connection's event stream (called with "more"): the first reply acknowledges,
+         * every later reply ("continues": true) is one event (docs/protocol.md). */
+        METHOD(SUBSCRIBE, "Subscribe", 0, 0,
+               B(EVENT) | B(EVENT_ID) | B(GROUP_ID) | B(JOB_ID) | B(INDEX) | B(STATUS) |
+                       B(NUM_RETRIES) | B(WIN32_RESULT) | B(TRANSPORT_RESULT) | B(STATE) |
+                       B(BYTES_TOTAL) | B(BYTES_TRANSFERRED) | B(FILES_TOTAL) |
+                       B(FILES_TRANSFERRED) | ERR_FIELDS),
+        METHOD(REGISTER_CALLBACK, "RegisterCallback", GROUP, 0, 0),
+        METHOD(UNREGISTER_CALLBACK, "UnregisterCallback", GROUP, 0, 0),
+        METHOD(ACK_EVENT, "AckEvent", B(EVENT_ID) | B(RESULT), 0, 0),
+        METHOD(WATCH, "Watch", 0, GROUP | B(WATCH_ALL), 0),
 };
 #undef METHOD
 

@@ -81,6 +81,9 @@ enum qmx_field_id {
         QMX_F_MIN_RETRY_DELAY,
         QMX_F_NO_PROGRESS_TIMEOUT,
         QMX_F_COMPLETE, /* only inside a files element */
+        QMX_F_EVENT,
+        QMX_F_EVENT_ID,
+        QMX_F_WATCH_ALL,
         QMX_F__MAX
 };
 
@@ -123,7 +126,9 @@ struct qmx_msg {
         int32_t result, error_hresult, hresult;
         uint64_t bytes_total, bytes_transferred;
         int64_t created, modified, completed;
-        bool modern, all_users;
+        bool modern, all_users, watch_all;
+        char *event; /* "callback", "update" or "removed" (Subscribe stream) */
+        uint64_t event_id;
         qm_variant value;
         char *remote, *local, *error_message, *name, *message, *version, *program, *parameters;
         qm_guid *groups;
@@ -169,6 +174,11 @@ enum qmx_method_id {
         QMX_M_JOB_SET_PRIORITY,
         QMX_M_JOB_SET_RETRY_DELAY,
         QMX_M_JOB_SET_NO_PROGRESS_TIMEOUT,
+        QMX_M_SUBSCRIBE,
+        QMX_M_REGISTER_CALLBACK,
+        QMX_M_UNREGISTER_CALLBACK,
+        QMX_M_ACK_EVENT,
+        QMX_M_WATCH,
         QMX_M__MAX
 };
 

@@ -130,6 +130,7 @@ int group_set_state(struct group *g, uint32_t to)
         /* Transient states are not worth a disk write each: a restart makes them QUEUED. */
         if (to != BG_JOB_STATE_CONNECTING && to != BG_JOB_STATE_TRANSFERRING)
                 group_persist(g);
+        notify_group_state(g, from, to);
         return 0;
 }
 
@@ -364,10 +365,11 @@ static void sync_dir_of(const char *path)
         }
 }
 
-static void group_remove(struct group *g, const char *why)
+static void group_remove(struct group *g, bool committed, const char *why)
 {
         struct daemon *d = g->d;
 
+        notify_group_removed(g, committed);
         if (store_delete_group(d->store, g) < 0)
                 log_error("group %s: could not be deleted from the store", g->id_str);
         log_info("group %s: %s", g->id_str, why);
@@ -430,7 +432,7 @@ qm_hresult group_commit(struct group *g)
                                 log_warn("group %s: cannot delete '%s': %s, ignoring",
                                          g->id_str, f->temp, strerror(errno));
                 }
-                group_remove(g, partial ? "committed (partially)" : "committed");
+                group_remove(g, true, partial ? "committed (partially)" : "committed");
                 (void)committed;
                 return partial ? BG_S_PARTIAL_COMPLETE : QM_S_OK;
         }
@@ -450,6 +452,6 @@ qm_hresult group_abort(struct group *g)
                         undeleted = true;
                 }
         }
-        group_remove(g, "cancelled");
+        group_remove(g, false, "cancelled");
         return undeleted ? BG_S_UNABLE_TO_DELETE_FILES : QM_S_OK;
 }

@@ -876,6 +876,39 @@ static qm_hresult m_job_set_no_progress_timeout(struct ipc_call *c, struct qmx_m
         return QM_S_OK;
 }
 
+/* ---- notifications (notify.c) -------------------------------------------------------- */
+
+static qm_hresult m_subscribe(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+{
+        return notify_subscribe(c);
+}
+
+static qm_hresult m_register_callback(struct ipc_call *c, struct qmx_msg *in,
+                                      struct qmx_msg *out)
+{
+        return notify_register(c, &in->group_id, true);
+}
+
+static qm_hresult m_unregister_callback(struct ipc_call *c, struct qmx_msg *in,
+                                        struct qmx_msg *out)
+{
+        return notify_register(c, &in->group_id, false);
+}
+
+static qm_hresult m_ack_event(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+{
+        return notify_ack(c, in->event_id, in->result);
+}
+
+static qm_hresult m_watch(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+{
+        bool all = (in->present & B(WATCH_ALL)) && in->watch_all;
+
+        if (!all && !(in->present & B(GROUP_ID)))
+                return failf(c, QM_E_INVALIDARG, "Watch needs group_id or watch_all");
+        return notify_watch(c, all ? NULL : &in->group_id, all);
+}
+
 static const handler_fn handlers[QMX_M__MAX] = {
         [QMX_M_PING] = m_ping,
         [QMX_M_CREATE_GROUP] = m_create_group,
@@ -905,6 +938,11 @@ static const handler_fn handlers[QMX_M__MAX] = {
         [QMX_M_JOB_SET_PRIORITY] = m_job_set_priority,
         [QMX_M_JOB_SET_RETRY_DELAY] = m_job_set_retry_delay,
         [QMX_M_JOB_SET_NO_PROGRESS_TIMEOUT] = m_job_set_no_progress_timeout,
+        [QMX_M_SUBSCRIBE] = m_subscribe,
+        [QMX_M_REGISTER_CALLBACK] = m_register_callback,
+        [QMX_M_UNREGISTER_CALLBACK] = m_unregister_callback,
+        [QMX_M_ACK_EVENT] = m_ack_event,
+        [QMX_M_WATCH] = m_watch,
 };
 
 qm_hresult ipc_dispatch(struct ipc_call *c, enum qmx_method_id id, struct qmx_msg *in,

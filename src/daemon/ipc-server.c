@@ -28,6 +28,7 @@ struct conn {
         size_t len, cap;
         size_t pending_out;
         bool closing;
+        struct subscriber *sub; /* owned by notify.c; NULL: no event stream */
 };
 
 struct ipc_server {
@@ -50,6 +51,8 @@ static void conn_close(struct conn *c)
         if (c->closing)
                 return;
         c->closing = true;
+        notify_conn_closed(c, c->sub);
+        c->sub = NULL;
         if (c->prev)
                 c->prev->next = c->next;
         else
@@ -114,6 +117,26 @@ static void conn_send(struct conn *c, json_t *msg)
                 return;
         }
         c->pending_out += w->len;
+}
+
+void ipc_conn_send(struct conn *c, json_t *msg)
+{
+        conn_send(c, msg);
+}
+
+struct daemon *ipc_conn_daemon(struct conn *c)
+{
+        return c->s->d;
+}
+
+struct subscriber *ipc_conn_subscriber(struct conn *c)
+{
+        return c->sub;
+}
+
+void ipc_conn_set_subscriber(struct conn *c, struct subscriber *s)
+{
+        c->sub = s;
 }
 
 static void conn_error(struct conn *c, qm_hresult hr, const char *msg)

@@ -107,8 +107,10 @@ static void stop(struct daemon *d, const char *why)
         d->stopping = true;
         for (struct group *g = d->groups_head; g; g = g->next)
                 xfer_stop(g);
-        ipc_server_free(d->ipc);
+        ipc_server_free(d->ipc); /* closes the connections, and so the subscribers */
         d->ipc = NULL;
+        notify_free(d->notify);
+        d->notify = NULL;
         xfer_engine_free(d->xe);
         d->xe = NULL;
         sched_close(d);
@@ -159,6 +161,11 @@ int main(int argc, char **argv)
         d->next_seq = store_max_seq(d->store);
         if (store_load(d->store, d, adopt_group) < 0) {
                 log_error("cannot load the queue");
+                return 1;
+        }
+        r = notify_new(d, &d->notify);
+        if (r < 0) {
+                log_error("cannot load the pending notifications");
                 return 1;
         }
         r = xfer_engine_new(d, &d->xe);

@@ -13,6 +13,9 @@
 #include "qmgr.h"
 
 struct store;
+struct notify;
+struct subscriber;
+struct conn;
 struct xfer;
 struct xfer_engine;
 struct ipc_server;
@@ -161,6 +164,7 @@ struct daemon {
         int64_t next_seq;
         struct xfer_engine *xe;   /* owned */
         struct ipc_server *ipc;   /* owned */
+        struct notify *notify;    /* owned */
         uv_timer_t sched_timer;   /* runs sched_run() soon after a change */
         uv_timer_t retry_timer;   /* wakes the scheduler for the next retry */
         uv_timer_t checkpoint_timer;
@@ -168,6 +172,32 @@ struct daemon {
         int lock_fd;
         bool stopping;
 };
+
+/* ---- notify.c ------------------------------------------------------------------------ */
+
+/* A pending callback event (persisted in the store until acknowledged). */
+struct notify_event {
+        struct notify_event *next;
+        int64_t id; /* store row id */
+        qm_guid group_id;
+        uint32_t status, file_index, retries, win32, transport;
+        qm_hresult hr;
+        uint64_t due;          /* loop ms before which it is not delivered */
+        struct conn *inflight; /* delivered there, awaiting AckEvent; NULL: pending */
+};
+
+int notify_new(struct daemon *d, struct notify **ret);
+void notify_free(struct notify *n);
+/* From group_set_state() after every transition, and when a group goes away. */
+void notify_group_state(struct group *g, uint32_t from, uint32_t to);
+void notify_group_removed(struct group *g, bool committed);
+/* From ipc-server.c when a subscribed connection closes. */
+void notify_conn_closed(struct conn *c, struct subscriber *s);
+struct ipc_call;
+qm_hresult notify_subscribe(struct ipc_call *c);
+qm_hresult notify_register(struct ipc_call *c, const qm_guid *group, bool on);
+qm_hresult notify_ack(struct ipc_call *c, uint64_t id, qm_hresult result);
+qm_hresult notify_watch(struct ipc_call *c, const qm_guid *group, bool all);
 
 /* ---- sched.c ------------------------------------------------------------------------- */
 
@@ -193,6 +223,10 @@ int store_delete_group(struct store *s, const struct group *g);
 /* Loads every group, in creation order, calling cb for each (cb takes ownership). */
 int store_load(struct store *s, struct daemon *d, void (*cb)(struct daemon *, struct group *));
 int64_t store_max_seq(struct store *s);
+/* Callback events: save sets ev->id. */
+int store_save_event(struct store *s, const char *group_id, struct notify_event *ev);
+int store_delete_event(struct store *s, int64_t id);
+int store_load_events(struct store *s, void (*cb)(void *ud, struct notify_event *ev), void *ud);
 
 /* ---- xfer.c -------------------------------------------------------------------------- */
 
@@ -231,7 +265,11 @@ struct ipc_call {
         bool more;      /* the caller asked for a stream of replies */
         char err[256];  /* a message for an error reply; empty: the code's own message */
 };
-struct conn;
+/* Sends a message on a client's connection (dropping our reference). */
+void ipc_conn_send(struct conn *c, json_t *msg);
+struct daemon *ipc_conn_daemon(struct conn *c);
+struct subscriber *ipc_conn_subscriber(struct conn *c);
+void ipc_conn_set_subscriber(struct conn *c, struct subscriber *s);
 /* Decodes one message (its bytes without the NUL), runs it, and returns the reply to send,
  * or NULL for a oneway call. Never fails to answer a malformed message: the reply says why. */
 json_t *ipc_process(struct ipc_call *call, const char *text, size_t len);

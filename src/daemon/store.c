@@ -12,7 +12,7 @@
 
 #include "qmgrd.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 enum stmt_id {
         S_SAVE_GROUP,
@@ -21,6 +21,9 @@ enum stmt_id {
         S_DELETE_FILES,
         S_LOAD_GROUPS,
         S_LOAD_FILES,
+        S_SAVE_EVENT,
+        S_DELETE_EVENT,
+        S_LOAD_EVENTS,
         S__MAX
 };
 
@@ -55,6 +58,11 @@ static const char *const stmt_sql[S__MAX] = {
                 " created, modified, completed FROM groups ORDER BY seq",
         [S_LOAD_FILES] = "SELECT idx, url, local, temp, umask, bytes_total, bytes_done, complete,"
                          " etag, last_modified FROM files WHERE group_id = ?1 ORDER BY idx",
+        [S_SAVE_EVENT] = "INSERT INTO events(group_id, status, file_index, retries, hresult,"
+                         " win32, transport, created) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+        [S_DELETE_EVENT] = "DELETE FROM events WHERE id = ?1",
+        [S_LOAD_EVENTS] = "SELECT id, group_id, status, file_index, retries, hresult, win32,"
+                          " transport FROM events ORDER BY id",
 };
 
 /* Each step of the migration brings the schema from version i to i + 1. */
@@ -97,6 +105,19 @@ static const char *const migrations[SCHEMA_VERSION] = {
         " last_modified INTEGER NOT NULL DEFAULT -1,"
         " PRIMARY KEY(group_id, idx)"
         ") WITHOUT ROWID;",
+        /* 2: pending callback events (notify.c) */
+        "CREATE TABLE events("
+        " id INTEGER PRIMARY KEY,"
+        " group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+        " status INTEGER NOT NULL,"
+        " file_index INTEGER NOT NULL,"
+        " retries INTEGER NOT NULL,"
+        " hresult INTEGER NOT NULL,"
+        " win32 INTEGER NOT NULL,"
+        " transport INTEGER NOT NULL,"
+        " created INTEGER NOT NULL"
+        ");"
+        "CREATE INDEX events_group ON events(group_id);",
 };
 
 struct store {
@@ -441,4 +462,59 @@ int64_t store_max_seq(struct store *s)
                 v = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
         return v;
+}
+
+int store_save_event(struct store *s, const char *group_id, struct notify_event *ev)
+{
+        sqlite3_stmt *st = s->stmt[S_SAVE_EVENT];
+        int r;
+
+        bind_text(st, 1, group_id);
+        sqlite3_bind_int64(st, 2, ev->status);
+        sqlite3_bind_int64(st, 3, ev->file_index);
+        sqlite3_bind_int64(st, 4, ev->retries);
+        sqlite3_bind_int64(st, 5, ev->hr);
+        sqlite3_bind_int64(st, 6, ev->win32);
+        sqlite3_bind_int64(st, 7, ev->transport);
+        sqlite3_bind_int64(st, 8, now_unix());
+        r = run(s, st, "saving an event");
+        if (r == 0)
+                ev->id = sqlite3_last_insert_rowid(s->db);
+        return r;
+}
+
+int store_delete_event(struct store *s, int64_t id)
+{
+        sqlite3_bind_int64(s->stmt[S_DELETE_EVENT], 1, id);
+        return run(s, s->stmt[S_DELETE_EVENT], "deleting an event");
+}
+
+int store_load_events(struct store *s, void (*cb)(void *ud, struct notify_event *ev), void *ud)
+{
+        sqlite3_stmt *st = s->stmt[S_LOAD_EVENTS];
+        int rc;
+
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *gid = (const char *)sqlite3_column_text(st, 1);
+                struct notify_event *ev = calloc(1, sizeof(*ev));
+
+                if (!ev) {
+                        rc = SQLITE_NOMEM;
+                        break;
+                }
+                if (!gid || qm_guid_from_string(gid, &ev->group_id) != QM_S_OK) {
+                        free(ev);
+                        continue;
+                }
+                ev->id = sqlite3_column_int64(st, 0);
+                ev->status = (uint32_t)sqlite3_column_int64(st, 2);
+                ev->file_index = (uint32_t)sqlite3_column_int64(st, 3);
+                ev->retries = (uint32_t)sqlite3_column_int64(st, 4);
+                ev->hr = (qm_hresult)sqlite3_column_int64(st, 5);
+                ev->win32 = (uint32_t)sqlite3_column_int64(st, 6);
+                ev->transport = (uint32_t)sqlite3_column_int64(st, 7);
+                cb(ud, ev);
+        }
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : store_err(s, "loading events");
 }
