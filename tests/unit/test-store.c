@@ -175,7 +175,7 @@ TEST(schema_versioned_and_wal)
         ASSERT_EQ_INT(SQLITE_OK, sqlite3_open(path, &db));
         ASSERT_EQ_INT(SQLITE_OK, sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL));
         ASSERT_EQ_INT(SQLITE_ROW, sqlite3_step(st));
-        ASSERT_EQ_INT(1, sqlite3_column_int(st, 0));
+        ASSERT_EQ_INT(2, sqlite3_column_int(st, 0));
         sqlite3_finalize(st);
         ASSERT_EQ_INT(SQLITE_OK, sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL));
         ASSERT_EQ_INT(SQLITE_ROW, sqlite3_step(st));
@@ -207,4 +207,49 @@ TEST(reopen_keeps_data)
         group_free(g);
         fixture_free(d);
         unlink(path);
+}
+
+static struct notify_event *events_seen[8];
+static int n_events_seen;
+static void collect_event(void *ud, struct notify_event *ev)
+{
+        (void)ud;
+        ASSERT_TRUE(n_events_seen < 8);
+        events_seen[n_events_seen++] = ev;
+}
+
+TEST(events_persist_and_cascade_with_their_group)
+{
+        struct daemon *d = fixture_new(":memory:");
+        struct group *g = fixture_group(d);
+        struct notify_event ev = { .group_id = g->id, .status = 0x300, .file_index = 2,
+                                   .retries = 1, .hr = BG_E_HTTP_ERROR_404, .win32 = 2,
+                                   .transport = 404 };
+        struct notify_event ev2 = ev;
+
+        ASSERT_EQ_INT(0, store_save_event(d->store, g->id_str, &ev));
+        ASSERT_EQ_INT(0, store_save_event(d->store, g->id_str, &ev2));
+        ASSERT_TRUE(ev.id > 0 && ev2.id > ev.id);
+        n_events_seen = 0;
+        ASSERT_EQ_INT(0, store_load_events(d->store, collect_event, NULL));
+        ASSERT_EQ_INT(2, n_events_seen);
+        ASSERT_TRUE(qm_guid_equal(&events_seen[0]->group_id, &g->id));
+        ASSERT_EQ_INT(0x300, events_seen[0]->status);
+        ASSERT_EQ_INT(2, events_seen[0]->file_index);
+        ASSERT_EQ_INT(BG_E_HTTP_ERROR_404, events_seen[0]->hr);
+        ASSERT_EQ_INT(404, events_seen[0]->transport);
+        free(events_seen[0]);
+        free(events_seen[1]);
+        /* Acknowledged: gone. */
+        ASSERT_EQ_INT(0, store_delete_event(d->store, ev.id));
+        n_events_seen = 0;
+        ASSERT_EQ_INT(0, store_load_events(d->store, collect_event, NULL));
+        ASSERT_EQ_INT(1, n_events_seen);
+        free(events_seen[0]);
+        /* A removed group takes its pending events with it. */
+        ASSERT_EQ_INT(0, store_delete_group(d->store, g));
+        n_events_seen = 0;
+        ASSERT_EQ_INT(0, store_load_events(d->store, collect_event, NULL));
+        ASSERT_EQ_INT(0, n_events_seen);
+        fixture_free(d);
 }
