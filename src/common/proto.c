@@ -121,7 +121,8 @@ const struct qmx_method qmx_methods[QMX_M__MAX] = {
                B(JOB_ID) | B(STATE) | B(STATUS) | B(PRIORITY) | B(OWNER_UID) | B(BYTES_TOTAL) |
                        B(BYTES_TRANSFERRED) | B(FILES_TOTAL) | B(FILES_TRANSFERRED) |
                        B(NUM_RETRIES) | B(CREATED) | B(MODIFIED) | B(COMPLETED) |
-                       B(MIN_RETRY_DELAY) | B(NO_PROGRESS_TIMEOUT) | ERR_FIELDS),
+                       B(MIN_RETRY_DELAY) | B(NO_PROGRESS_TIMEOUT) | B(PROGRAM) |
+                       B(PARAMETERS) | ERR_FIELDS),
         METHOD(LIST_FILES, "ListFiles", GROUP, B(OFFSET) | B(LIMIT), B(FILES) | B(COUNT)),
         METHOD(JOB_CANCEL, "JobCancel", GROUP, 0, B(RESULT)),
         METHOD(JOB_COMPLETE, "JobComplete", GROUP, 0, B(RESULT)),
@@ -139,6 +140,9 @@ const struct qmx_method qmx_methods[QMX_M__MAX] = {
         METHOD(UNREGISTER_CALLBACK, "UnregisterCallback", GROUP, 0, 0),
         METHOD(ACK_EVENT, "AckEvent", B(EVENT_ID) | B(RESULT), 0, 0),
         METHOD(WATCH, "Watch", 0, GROUP | B(WATCH_ALL), 0),
+        /* Without `program` the command line is cleared. */
+        METHOD(JOB_SET_NOTIFY_CMDLINE, "JobSetNotifyCmdLine", GROUP, B(PROGRAM) | B(PARAMETERS),
+               0),
 };
 #undef METHOD
 

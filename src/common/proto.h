@@ -179,6 +179,7 @@ enum qmx_method_id {
         QMX_M_UNREGISTER_CALLBACK,
         QMX_M_ACK_EVENT,
         QMX_M_WATCH,
+        QMX_M_JOB_SET_NOTIFY_CMDLINE,
         QMX_M__MAX
 };
 

@@ -176,6 +176,8 @@ void group_free(struct group *g)
         free(g->display_name);
         free(g->description);
         free(g->err.message);
+        free(g->notify_program);
+        free(g->notify_params);
         free(g);
 }
 
@@ -370,6 +372,7 @@ static void group_remove(struct group *g, bool committed, const char *why)
         struct daemon *d = g->d;
 
         notify_group_removed(g, committed);
+        notify_cmd_detach(g, false);
         if (store_delete_group(d->store, g) < 0)
                 log_error("group %s: could not be deleted from the store", g->id_str);
         log_info("group %s: %s", g->id_str, why);

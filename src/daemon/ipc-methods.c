@@ -112,6 +112,11 @@ static qm_hresult m_get_group(struct ipc_call *c, struct qmx_msg *in, struct qmx
                 /* Documented legacy behaviour: an administrator takes the group over (§4.1). */
                 log_info("group %s: taken over by uid 0 from uid %u", g->id_str, g->owner_uid);
                 g->owner_uid = 0;
+                /* A command line set by the previous owner never runs as root (as BITS
+                 * clears it on TakeOwnership; TESTING.md S11). */
+                free(g->notify_program);
+                free(g->notify_params);
+                g->notify_program = g->notify_params = NULL;
                 persist(g);
         }
         return QM_S_OK;
@@ -773,6 +778,14 @@ static qm_hresult m_get_job_info(struct ipc_call *c, struct qmx_msg *in, struct 
                 out->job_id = g->job_id;
                 out->present |= B(JOB_ID);
         }
+        if (g->notify_program) {
+                out->program = g->notify_program;
+                out->present |= B(PROGRAM);
+                if (g->notify_params) {
+                        out->parameters = g->notify_params;
+                        out->present |= B(PARAMETERS);
+                }
+        }
         if (g->err.hr != QM_S_OK) {
                 out->error_hresult = g->err.hr;
                 out->error_context = g->err.context;
@@ -876,6 +889,48 @@ static qm_hresult m_job_set_no_progress_timeout(struct ipc_call *c, struct qmx_m
         return QM_S_OK;
 }
 
+static qm_hresult m_job_set_notify_cmdline(struct ipc_call *c, struct qmx_msg *in,
+                                           struct qmx_msg *out)
+{
+        struct group *g;
+        qm_hresult hr = find(c, in, &g);
+        char *program = NULL, *params = NULL, **argv;
+
+        if (QM_FAILED(hr))
+                return hr;
+        if (in->present & B(PROGRAM)) {
+                if (in->program[0] != '/' || qmx_utf8_count(in->program) < 0)
+                        return failf(c, QM_E_INVALIDARG, "the program must be an absolute path");
+                if (in->present & B(PARAMETERS)) {
+                        if (qmx_utf8_count(in->parameters) < 0 ||
+                            strlen(in->parameters) > MAX_DESC_CHARS * 4)
+                                return failf(c, QM_E_INVALIDARG, "the parameters are too long or "
+                                                                 "not UTF-8");
+                        argv = notify_cmd_split(in->parameters);
+                        if (!argv)
+                                return errno == ENOMEM ? QM_E_OUTOFMEMORY
+                                                       : failf(c, QM_E_INVALIDARG,
+                                                               "unbalanced quote in the "
+                                                               "parameters");
+                        free(argv);
+                        params = strdup(in->parameters);
+                        if (!params)
+                                return QM_E_OUTOFMEMORY;
+                }
+                program = strdup(in->program);
+                if (!program) {
+                        free(params);
+                        return QM_E_OUTOFMEMORY;
+                }
+        }
+        free(g->notify_program);
+        free(g->notify_params);
+        g->notify_program = program;
+        g->notify_params = params;
+        persist(g);
+        return QM_S_OK;
+}
+
 /* ---- notifications (notify.c) -------------------------------------------------------- */
 
 static qm_hresult m_subscribe(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
@@ -943,6 +998,7 @@ static const handler_fn handlers[QMX_M__MAX] = {
         [QMX_M_UNREGISTER_CALLBACK] = m_unregister_callback,
         [QMX_M_ACK_EVENT] = m_ack_event,
         [QMX_M_WATCH] = m_watch,
+        [QMX_M_JOB_SET_NOTIFY_CMDLINE] = m_job_set_notify_cmdline,
 };
 
 qm_hresult ipc_dispatch(struct ipc_call *c, enum qmx_method_id id, struct qmx_msg *in,

@@ -105,8 +105,10 @@ static void stop(struct daemon *d, const char *why)
         log_info("%s: stopping", why);
         checkpoint(d);
         d->stopping = true;
-        for (struct group *g = d->groups_head; g; g = g->next)
+        for (struct group *g = d->groups_head; g; g = g->next) {
                 xfer_stop(g);
+                notify_cmd_detach(g, true);
+        }
         ipc_server_free(d->ipc); /* closes the connections, and so the subscribers */
         d->ipc = NULL;
         notify_free(d->notify);

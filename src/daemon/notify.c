@@ -16,7 +16,7 @@
 
 #include "qmgrd.h"
 
-#define TICK_MS             250
+#define TICK_MS              250
 #define MAX_EVENTS_PER_GROUP 16
 
 struct subscriber {
@@ -294,6 +294,7 @@ void notify_group_state(struct group *g, uint32_t from, uint32_t to)
                 pump(n);
         }
         send_update(n, g);
+        notify_cmd_state(g, to);
 }
 
 void notify_group_removed(struct group *g, bool committed)

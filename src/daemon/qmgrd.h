@@ -85,6 +85,7 @@ struct qfile {
         bool committed;       /* renamed over local (only during a failed commit) */
         char *etag;           /* owned; strong validator of the server copy, or NULL */
         int64_t last_modified; /* Unix time from Last-Modified, or -1 */
+        uint64_t high_water;  /* most bytes_done seen since the service started (progress) */
 };
 
 struct group {
@@ -112,6 +113,9 @@ struct group {
         struct xfer *xfer;      /* the active transfer, or NULL */
         uint64_t retry_at;      /* loop ms when a TRANSIENT_ERROR is retried */
         uint64_t stalled_since; /* loop ms of the first transient error without progress; 0 */
+        char *notify_program;   /* owned; NULL: no notification command line (§5) */
+        char *notify_params;    /* owned; NULL: just the program */
+        struct notify_cmd *cmd; /* the command line's run in progress, or NULL */
 };
 
 /* The legacy status bits of a group (§2.1) and of its job. */
@@ -199,6 +203,19 @@ qm_hresult notify_register(struct ipc_call *c, const qm_guid *group, bool on);
 qm_hresult notify_ack(struct ipc_call *c, uint64_t id, qm_hresult result);
 qm_hresult notify_watch(struct ipc_call *c, const qm_guid *group, bool all);
 
+/* ---- notify-cmd.c ---------------------------------------------------------------------- */
+
+/* Runs the group's notification command line for a TRANSFERRED or ERROR state, and again
+ * after the retry delay until it exits 0 (§5). */
+void notify_cmd_state(struct group *g, uint32_t to);
+/* No more runs for g: a run in progress finishes on its own (force: at shutdown, the handle
+ * is closed at once; the program is not killed). */
+void notify_cmd_detach(struct group *g, bool force);
+/* Splits a command line into an argv (whitespace separates, "double quotes" group, a
+ * backslash escapes a quote or a backslash). Returns a NULL-terminated array to free with
+ * free() (one block), or NULL with errno EINVAL (unbalanced quote) or ENOMEM. */
+char **notify_cmd_split(const char *line);
+
 /* ---- sched.c ------------------------------------------------------------------------- */
 
 void sched_init(struct daemon *d);
@@ -250,6 +267,10 @@ struct xfer_verdict {
 };
 /* Classifies a finished transfer: curl's result and the final HTTP status (0: none). */
 void xfer_classify(int curl_code, long http_status, struct xfer_verdict *ret);
+/* The same, with libcurl's error message (CURLOPT_ERRORBUFFER; may be NULL), which tells
+ * apart failures curl reports with one code (oversize headers, HTTP/0.9 garbage). */
+void xfer_classify_msg(int curl_code, long http_status, const char *curl_msg,
+                       struct xfer_verdict *ret);
 /* A local errno as an error (context LOCAL_FILE). */
 void xfer_classify_errno(int err, struct xfer_verdict *ret);
 

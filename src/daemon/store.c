@@ -12,7 +12,7 @@
 
 #include "qmgrd.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 enum stmt_id {
         S_SAVE_GROUP,
@@ -34,9 +34,10 @@ static const char *const stmt_sql[S__MAX] = {
                 "INSERT INTO groups(id, seq, owner_uid, job_id, state, priority,"
                 " notify_flags, notify_clsid, display_name, description, err_hr, err_context,"
                 " err_file, err_win32, err_transport, err_message, retries, min_retry_delay,"
-                " no_progress_timeout, created, modified, completed)"
+                " no_progress_timeout, created, modified, completed, notify_program,"
+                " notify_params)"
                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,"
-                "?21,?22) ON CONFLICT(id) DO UPDATE SET owner_uid=excluded.owner_uid,"
+                "?21,?22,?23,?24) ON CONFLICT(id) DO UPDATE SET owner_uid=excluded.owner_uid,"
                 " job_id=excluded.job_id, state=excluded.state, priority=excluded.priority,"
                 " notify_flags=excluded.notify_flags, notify_clsid=excluded.notify_clsid,"
                 " display_name=excluded.display_name, description=excluded.description,"
@@ -45,7 +46,8 @@ static const char *const stmt_sql[S__MAX] = {
                 " err_transport=excluded.err_transport, err_message=excluded.err_message,"
                 " retries=excluded.retries, min_retry_delay=excluded.min_retry_delay,"
                 " no_progress_timeout=excluded.no_progress_timeout, modified=excluded.modified,"
-                " completed=excluded.completed",
+                " completed=excluded.completed, notify_program=excluded.notify_program,"
+                " notify_params=excluded.notify_params",
         [S_SAVE_FILE] = "INSERT OR REPLACE INTO files(group_id, idx, url, local, temp, umask,"
                         " bytes_total, bytes_done, complete, etag, last_modified)"
                         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
@@ -55,7 +57,8 @@ static const char *const stmt_sql[S__MAX] = {
                 "SELECT id, seq, owner_uid, job_id, state, priority, notify_flags, notify_clsid,"
                 " display_name, description, err_hr, err_context, err_file, err_win32,"
                 " err_transport, err_message, retries, min_retry_delay, no_progress_timeout,"
-                " created, modified, completed FROM groups ORDER BY seq",
+                " created, modified, completed, notify_program, notify_params FROM groups"
+                " ORDER BY seq",
         [S_LOAD_FILES] = "SELECT idx, url, local, temp, umask, bytes_total, bytes_done, complete,"
                          " etag, last_modified FROM files WHERE group_id = ?1 ORDER BY idx",
         [S_SAVE_EVENT] = "INSERT INTO events(group_id, status, file_index, retries, hresult,"
@@ -118,6 +121,9 @@ static const char *const migrations[SCHEMA_VERSION] = {
         " created INTEGER NOT NULL"
         ");"
         "CREATE INDEX events_group ON events(group_id);",
+        /* 3: the modern job's notification command line (§5) */
+        "ALTER TABLE groups ADD COLUMN notify_program TEXT;"
+        "ALTER TABLE groups ADD COLUMN notify_params TEXT;",
 };
 
 struct store {
@@ -289,6 +295,8 @@ int store_save_group(struct store *s, const struct group *g)
         sqlite3_bind_int64(st, 20, g->created);
         sqlite3_bind_int64(st, 21, g->modified);
         sqlite3_bind_int64(st, 22, g->completed);
+        bind_text(st, 23, g->notify_program);
+        bind_text(st, 24, g->notify_params);
         return run(s, st, "saving a group");
 }
 
@@ -437,6 +445,8 @@ int store_load(struct store *s, struct daemon *d, void (*cb)(struct daemon *, st
                 g->created = sqlite3_column_int64(st, 19);
                 g->modified = sqlite3_column_int64(st, 20);
                 g->completed = sqlite3_column_int64(st, 21);
+                g->notify_program = col_text(st, 22);
+                g->notify_params = col_text(st, 23);
                 if (!g->display_name || !g->description || load_files(s, g) < 0) {
                         group_free(g);
                         r = -EIO;

@@ -175,7 +175,7 @@ TEST(schema_versioned_and_wal)
         ASSERT_EQ_INT(SQLITE_OK, sqlite3_open(path, &db));
         ASSERT_EQ_INT(SQLITE_OK, sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL));
         ASSERT_EQ_INT(SQLITE_ROW, sqlite3_step(st));
-        ASSERT_EQ_INT(2, sqlite3_column_int(st, 0));
+        ASSERT_EQ_INT(3, sqlite3_column_int(st, 0));
         sqlite3_finalize(st);
         ASSERT_EQ_INT(SQLITE_OK, sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL));
         ASSERT_EQ_INT(SQLITE_ROW, sqlite3_step(st));
