@@ -573,6 +573,7 @@ void qmx_msg_clear(struct qmx_msg *m)
         free(m->version);
         free(m->program);
         free(m->parameters);
+        free(m->event);
         free(m->groups);
         for (uint32_t i = 0; m->files && i < m->n_files; i++) {
                 free(m->files[i].remote);
