@@ -373,20 +373,67 @@ QM_API qm_hresult qm_qmgr_get_group(qm_qmgr *qm, const qm_guid *id, qm_group **r
 QM_API qm_hresult qm_qmgr_enum_groups(qm_qmgr *qm, uint32_t flags, qm_enum_groups **ret);
 
 /* qm_register_callback_class() - registers a callback class under a CLSID in this process,
- * so that SetProp(GROUPPROP_NOTIFYCLSID, clsid) can find it (§4.6). A second registration
- * of the same CLSID replaces the first.
- * Returns: QM_S_OK; QM_E_INVALIDARG for a malformed CLSID; QM_E_POINTER. */
+ * so that SetProp(GROUPPROP_NOTIFYCLSID, clsid) can find it (§4.6). The registry is
+ * process-wide and guarded by a lock (callable from any thread); cb is copied. A second
+ * registration of the same CLSID replaces the first (groups that already use the class keep
+ * the callback they were given).
+ * Returns: QM_S_OK; QM_E_INVALIDARG for a CLSID not in the form
+ *   "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}"; QM_E_POINTER for a NULL cb or cb->on_status. */
 QM_API qm_hresult qm_register_callback_class(const char *clsid, const qm_callback1 *cb,
                                              void *userdata);
 
-/* qm_qmgr_get_fd() - the connection's file descriptor, readable when events are pending,
- * for poll loops. Returns -1 for a NULL or closed handle. Do not read from it or close it. */
+/* qm_qmgr_get_fd() - the connection's file descriptor, for poll loops: it is readable when
+ * events are waiting. Events may also have been read (and queued) by any other call on the
+ * connection, so call qm_qmgr_dispatch(qm, 0) before polling and after every wake-up.
+ * Returns -1 for a NULL or closed handle. Do not read from it or close it. */
 QM_API int qm_qmgr_get_fd(qm_qmgr *qm);
 
-/* qm_qmgr_dispatch() - waits up to timeout_ms (0: do not wait, -1: forever) for events and
- * runs the callbacks of the pending ones in the caller's thread.
- * Returns: QM_S_OK when at least one event was dispatched; QM_S_FALSE on time-out. */
+/* qm_qmgr_dispatch() - runs the pending events in the caller's thread: first those already
+ * queued, then it waits up to timeout_ms (0: do not wait, -1: forever) for more. For each
+ * "callback" event the group's on_status runs (group and job are handles valid for the call;
+ * take a reference to keep them) and its result is acknowledged to the service: S_OK
+ * retires the event, anything else makes the service deliver it again after the group's
+ * retry delay. An event for a group whose callback was cleared is acknowledged with
+ * QM_E_FAIL (the service keeps it for the next registration). Watch functions
+ * (qm_qmgr_watch) get the updates. on_progress/on_progress_ex are never called.
+ * Callbacks may call the library on the same connection, but not qm_qmgr_dispatch().
+ * Returns: QM_S_OK when at least one callback or watch function ran; QM_S_FALSE on time-out
+ *   or when a signal interrupted the wait; QM_E_INVALID_STATE when called from a callback;
+ *   QM_E_SERVICE_UNAVAILABLE when the connection is gone (after running what was queued). */
 QM_API qm_hresult qm_qmgr_dispatch(qm_qmgr *qm, int timeout_ms);
+
+/* qmgr extension: live updates of groups (what `qmgr wait`, `monitor` and `get` follow).
+ * An update is a snapshot of a group: one when the watch starts, then one per state change
+ * and about every 250 ms while the group transfers; a last one with removed = 1 when the
+ * group is committed (state ACKNOWLEDGED) or aborted (CANCELLED). */
+typedef struct qm_group_update {
+        qm_guid group_id;
+        uint32_t state;             /* BG_JOB_STATE_*; ACKNOWLEDGED or CANCELLED when removed */
+        uint32_t status;            /* QM_STATUS_GROUP_* bits (0 when removed) */
+        uint64_t bytes_transferred;
+        uint64_t bytes_total;       /* BG_SIZE_UNKNOWN until every file's size is known */
+        uint32_t files_transferred;
+        uint32_t files_total;
+        uint32_t num_retries;
+        qm_hresult error;           /* the group's fatal error; QM_S_OK when none */
+        uint32_t error_context;     /* BG_ERROR_CONTEXT_* */
+        uint32_t error_file_index;  /* QM_NO_FILE_INDEX when no file is involved */
+        uint32_t win32_result;
+        uint32_t transport_result;  /* HTTP status for HTTP errors, else 0 */
+        int removed;                /* 1: the group is gone; no further update follows */
+} qm_group_update;
+
+/* Called from qm_qmgr_dispatch(); update is valid only during the call. */
+typedef void (*qm_watch_fn)(void *userdata, const qm_group_update *update);
+
+/* qm_qmgr_watch() - qmgr extension: asks the service for live updates of one group of the
+ * caller (group != NULL), or of every group of the caller, including later ones
+ * (group == NULL; every group for root). fn runs from qm_qmgr_dispatch() for each update;
+ * watching the same group (or NULL) again replaces fn and userdata. A watch ends with the
+ * connection, and for one group when it is removed.
+ * Returns: QM_S_OK; QM_E_ITEM_NOT_FOUND for an unknown group; QM_E_POINTER for a NULL fn. */
+QM_API qm_hresult qm_qmgr_watch(qm_qmgr *qm, const qm_guid *group, qm_watch_fn fn,
+                                void *userdata);
 
 /* ---------------------------------------------------------------------------------------
  * IBackgroundCopyGroup (§4.2). Every function on a group handle whose group was cancelled
@@ -403,7 +450,11 @@ QM_API void qm_group_release(qm_group *group);
 QM_API qm_hresult qm_group_get_prop(qm_group *group, GROUPPROP prop, qm_variant *ret);
 
 /* qm_group_set_prop() - Mirrors SetProp. Integer properties accept I4 or UI4; string ones
- * STR. Returns: QM_S_OK; QM_E_NOTIMPL for the unsupported properties; QM_E_INVALIDARG for a
+ * STR. GROUPPROP_NOTIFYCLSID "{…}" looks the class up among this process's
+ * qm_register_callback_class() registrations (unknown: QM_E_INVALIDARG, the service is not
+ * asked), stores the CLSID on the service and then registers the class's callback as
+ * qm_group_set_notification_pointer() does; the empty string stores "" and clears it.
+ * Returns: QM_S_OK; QM_E_NOTIMPL for the unsupported properties; QM_E_INVALIDARG for a
  * wrong type, a value out of range, a string too long or not UTF-8, an unknown CLSID, a
  * property outside 0-12; QM_E_POINTER for a NULL value. */
 QM_API qm_hresult qm_group_set_prop(qm_group *group, GROUPPROP prop, const qm_variant *value);
@@ -463,9 +514,13 @@ QM_API qm_hresult qm_group_switch_to_foreground(qm_group *group);
  * the group (same GUID as the group, §5). Returns: QM_S_OK; QM_E_POINTER. */
 QM_API qm_hresult qm_group_query_new_job_interface(qm_group *group, qm_job **ret);
 
-/* qm_group_set_notification_pointer() - Mirrors SetNotificationPointer: cb (copied) is
- * called from qm_qmgr_dispatch() for this group's events; NULL clears it.
- * Returns: QM_S_OK. */
+/* qm_group_set_notification_pointer() - Mirrors SetNotificationPointer: cb (copied) and
+ * userdata become this group's callback on this connection (per process, as on Windows:
+ * redo it after a restart); its on_status runs from qm_qmgr_dispatch() for the group's
+ * completion (with QM_NOTIFY_GROUP_DONE) and error events (§4.6). Events that happened while
+ * no client listened are delivered after registering. NULL clears it.
+ * Returns: QM_S_OK; QM_E_ITEM_NOT_FOUND when the group is gone; QM_E_POINTER when
+ * cb->on_status is NULL. */
 QM_API qm_hresult qm_group_set_notification_pointer(qm_group *group, const qm_callback1 *cb,
                                                     void *userdata);
 

@@ -2,7 +2,10 @@
  * none answers, and the blocking request/reply exchange every other file goes through.
  *
  * One Unix stream socket per qm_qmgr. Requests are strictly request -> reply; a reply is one
- * JSON object followed by a NUL byte (Varlink framing, proto.h). Any transport failure closes
+ * JSON object followed by a NUL byte (Varlink framing, proto.h). Once the connection is
+ * subscribed (notify.c), event messages ("continues": true with an `event` field) may arrive
+ * at any time, also between a call and its reply: they are queued for qm_qmgr_dispatch()
+ * and the wait for the reply goes on. Any transport failure closes
  * the socket, and that call and every later one on the handle return
  * QM_E_SERVICE_UNAVAILABLE. The library never logs, never starts a thread, and never dies
  * of SIGPIPE (MSG_NOSIGNAL). */
@@ -220,6 +223,7 @@ static int open_socket(const char *path, bool per_user)
 
 static void conn_close(qm_qmgr *qm)
 {
+        /* Queued events stay: dispatch still runs them. */
         if (qm->fd >= 0)
                 close(qm->fd);
         qm->fd = -1;
@@ -239,6 +243,7 @@ void conn_unref(qm_qmgr *qm)
         if (!qm || --qm->refs > 0)
                 return;
         conn_close(qm);
+        notify_free(qm);
         qm->magic = MAGIC_DEAD;
         free(qm);
 }
@@ -301,6 +306,34 @@ static int send_all(int fd, const char *buf, size_t len)
         return 0;
 }
 
+/* Makes room for one more read. Returns 0, -EMSGSIZE or -ENOMEM. */
+static int in_room(qm_qmgr *qm)
+{
+        if (qm->in_len > QMX_MAX_MESSAGE)
+                return -EMSGSIZE;
+        if (qm->in_cap - qm->in_len < READ_CHUNK) {
+                size_t cap = qm->in_cap ? qm->in_cap * 2 : READ_CHUNK * 2;
+                char *p;
+
+                if (cap > QMX_MAX_MESSAGE + READ_CHUNK + 1)
+                        cap = QMX_MAX_MESSAGE + READ_CHUNK + 1;
+                p = realloc(qm->in, cap);
+                if (!p)
+                        return -ENOMEM;
+                qm->in = p;
+                qm->in_cap = cap;
+        }
+        return 0;
+}
+
+/* The length of the first buffered message (without its NUL), or -1 if it is incomplete. */
+static long buffered_message(qm_qmgr *qm)
+{
+        char *nul = qm->in_len ? memchr(qm->in, '\0', qm->in_len) : NULL;
+
+        return nul ? (long)(nul - qm->in) : -1;
+}
+
 /* Reads until a complete message is buffered. Returns its length (without the NUL), or
  * -EPIPE (peer closed), -EMSGSIZE (message too large), -ENOMEM, -errno. */
 static long read_message(qm_qmgr *qm)
@@ -310,26 +343,16 @@ static long read_message(qm_qmgr *qm)
         for (;;) {
                 char *nul = NULL;
                 ssize_t n;
+                int r;
 
                 if (qm->in_len > scanned)
                         nul = memchr(qm->in + scanned, '\0', qm->in_len - scanned);
                 if (nul)
                         return (long)(nul - qm->in);
                 scanned = qm->in_len;
-                if (qm->in_len > QMX_MAX_MESSAGE)
-                        return -EMSGSIZE;
-                if (qm->in_cap - qm->in_len < READ_CHUNK) {
-                        size_t cap = qm->in_cap ? qm->in_cap * 2 : READ_CHUNK * 2;
-                        char *p;
-
-                        if (cap > QMX_MAX_MESSAGE + READ_CHUNK + 1)
-                                cap = QMX_MAX_MESSAGE + READ_CHUNK + 1;
-                        p = realloc(qm->in, cap);
-                        if (!p)
-                                return -ENOMEM;
-                        qm->in = p;
-                        qm->in_cap = cap;
-                }
+                r = in_room(qm);
+                if (r < 0)
+                        return r;
                 n = recv(qm->fd, qm->in + qm->in_len, qm->in_cap - qm->in_len, 0);
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -341,6 +364,31 @@ static long read_message(qm_qmgr *qm)
         }
 }
 
+/* If the first buffered message (len bytes) belongs to the event stream, queues it (a
+ * malformed one is dropped) and returns true. Only a subscribed connection gets events;
+ * the textual test spares replies a second parse. The Subscribe reply itself carries
+ * "continues" but no `event`. */
+static bool take_event(qm_qmgr *qm, size_t len)
+{
+        struct qmx_msg m;
+        bool continues = false;
+        qm_hresult hr;
+
+        if (!qm->subscribed || !memmem(qm->in, len, "\"continues\"", 11))
+                return false;
+        hr = qmx_reply_parse(QMX_M_SUBSCRIBE, qm->in, len, &m, &continues, NULL, 0);
+        if (!continues) {
+                qmx_msg_clear(&m);
+                return false;
+        }
+        if (QM_FAILED(hr) || !(m.present & QMX_B(EVENT)) || !m.event) {
+                qmx_msg_clear(&m);
+                return QM_FAILED(hr); /* a broken stream message is dropped */
+        }
+        event_queue(qm, &m);
+        return true;
+}
+
 /* Drops the first message (len bytes plus its NUL), keeping what follows it. */
 static void consume(qm_qmgr *qm, size_t len)
 {
@@ -350,8 +398,8 @@ static void consume(qm_qmgr *qm, size_t len)
         qm->in_len = rest;
 }
 
-qm_hresult conn_call(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *params,
-                     struct qmx_msg *reply)
+qm_hresult conn_call_more(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *params,
+                          bool more, struct qmx_msg *reply)
 {
         struct qmx_msg tmp;
         json_t *call;
@@ -365,7 +413,7 @@ qm_hresult conn_call(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *p
                 memset(reply, 0, sizeof(*reply));
         if (qm->fd < 0)
                 return QM_E_SERVICE_UNAVAILABLE;
-        call = qmx_call_new(id, params, false);
+        call = qmx_call_new(id, params, more);
         buf = qmx_frame(call, &len);
         json_decref(call);
         if (!buf)
@@ -381,17 +429,67 @@ qm_hresult conn_call(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *p
                 conn_close(qm);
                 return QM_E_SERVICE_UNAVAILABLE;
         }
-        mlen = read_message(qm);
-        if (mlen < 0) {
-                if (mlen == -ENOMEM)
-                        return QM_E_OUTOFMEMORY;
-                /* Past an oversize or lost reply the stream cannot be resynchronised. */
-                conn_close(qm);
-                return mlen == -EMSGSIZE ? QM_E_PROTOCOL : QM_E_SERVICE_UNAVAILABLE;
+        for (;;) {
+                mlen = read_message(qm);
+                if (mlen < 0) {
+                        if (mlen == -ENOMEM)
+                                return QM_E_OUTOFMEMORY;
+                        /* Past an oversize or lost reply the stream cannot be resynchronised. */
+                        conn_close(qm);
+                        return mlen == -EMSGSIZE ? QM_E_PROTOCOL : QM_E_SERVICE_UNAVAILABLE;
+                }
+                if (!take_event(qm, (size_t)mlen))
+                        break;
+                consume(qm, (size_t)mlen); /* an event: the reply is still to come */
         }
         hr = qmx_reply_parse(id, qm->in, (size_t)mlen, reply ? reply : &tmp, NULL, NULL, 0);
         consume(qm, (size_t)mlen);
         if (QM_FAILED(hr) || !reply)
                 qmx_msg_clear(reply ? reply : &tmp);
         return hr;
+}
+
+qm_hresult conn_call(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *params,
+                     struct qmx_msg *reply)
+{
+        return conn_call_more(qm, id, params, false, reply);
+}
+
+qm_hresult conn_read_available(qm_qmgr *qm)
+{
+        for (;;) {
+                long mlen;
+                ssize_t n;
+                int r;
+
+                while ((mlen = buffered_message(qm)) >= 0) {
+                        bool ev = take_event(qm, (size_t)mlen);
+
+                        consume(qm, (size_t)mlen);
+                        if (!ev) {
+                                /* a reply nobody asked for: the exchange is out of step */
+                                conn_close(qm);
+                                return QM_E_PROTOCOL;
+                        }
+                }
+                if (qm->fd < 0)
+                        return QM_E_SERVICE_UNAVAILABLE;
+                r = in_room(qm);
+                if (r == -ENOMEM)
+                        return QM_E_OUTOFMEMORY;
+                if (r < 0) {
+                        conn_close(qm);
+                        return QM_E_PROTOCOL;
+                }
+                n = recv(qm->fd, qm->in + qm->in_len, qm->in_cap - qm->in_len, MSG_DONTWAIT);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                        return QM_S_OK; /* a partial message stays buffered */
+                if (n <= 0) {
+                        conn_close(qm);
+                        return QM_E_SERVICE_UNAVAILABLE;
+                }
+                qm->in_len += (size_t)n;
+        }
 }

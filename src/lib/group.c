@@ -73,6 +73,10 @@ QM_API qm_hresult qm_group_get_prop(qm_group *group, GROUPPROP prop, qm_variant 
 QM_API qm_hresult qm_group_set_prop(qm_group *group, GROUPPROP prop, const qm_variant *value)
 {
         struct qmx_msg p = {.present = QMX_B(GROUP_ID) | QMX_B(PROP) | QMX_B(VALUE)};
+        bool clsid = false, clear = false;
+        qm_callback1 cb;
+        void *ud = NULL;
+        qm_hresult hr, hr2;
 
         if (!GOOD_HANDLE(group, MAGIC_GROUP))
                 return QM_E_INVALIDARG;
@@ -82,17 +86,29 @@ QM_API qm_hresult qm_group_set_prop(qm_group *group, GROUPPROP prop, const qm_va
                 /* jansson cannot carry invalid UTF-8; the spec's answer is E_INVALIDARG. */
                 if (qmx_utf8_count(value->u.str) < 0)
                         return QM_E_INVALIDARG;
-                /* Decision: NOTIFYCLSID names a callback class registered in this process
-                 * (§4.6). The registry does not exist yet (issue 3), so every non-empty CLSID
-                 * is unknown here and the service is not asked; the empty string (clear) is
-                 * passed on. */
-                if (prop == GROUPPROP_NOTIFYCLSID && value->u.str[0])
-                        return QM_E_INVALIDARG;
+                /* NOTIFYCLSID names a callback class registered in this process (§4.6): an
+                 * unknown one is refused here, without asking the service; the empty string
+                 * clears the callback. */
+                if (prop == GROUPPROP_NOTIFYCLSID && value->u.str[0]) {
+                        qm_guid id;
+
+                        if (qm_guid_from_string(value->u.str, &id) != QM_S_OK ||
+                            !notify_find_class(&id, &cb, &ud))
+                                return QM_E_INVALIDARG;
+                        clsid = true;
+                } else if (prop == GROUPPROP_NOTIFYCLSID) {
+                        clear = true;
+                }
         }
         p.group_id = group->id;
         p.prop = (uint32_t)prop;
         p.value = *value; /* borrowed for encoding */
-        return conn_call(group->qm, QMX_M_SET_PROP, &p, NULL);
+        hr = conn_call(group->qm, QMX_M_SET_PROP, &p, NULL);
+        if (QM_FAILED(hr) || (!clsid && !clear))
+                return hr;
+        /* The service stored the CLSID; now the live callback, as SetNotificationPointer. */
+        hr2 = notify_set_callback(group->qm, &group->id, clsid ? &cb : NULL, ud);
+        return QM_FAILED(hr2) ? hr2 : hr;
 }
 
 QM_API qm_hresult qm_group_get_progress(qm_group *group, uint32_t flags, uint32_t *ret)
@@ -256,5 +272,5 @@ QM_API qm_hresult qm_group_set_notification_pointer(qm_group *group, const qm_ca
 {
         if (!GOOD_HANDLE(group, MAGIC_GROUP))
                 return QM_E_INVALIDARG;
-        return QM_E_NOTIMPL; /* notifications: issue 3 */
+        return notify_set_callback(group->qm, &group->id, cb, userdata);
 }

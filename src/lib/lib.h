@@ -23,12 +23,45 @@
 
 #define GOOD_HANDLE(h, m) ((h) != NULL && (h)->magic == (m))
 
+/* One message of the connection's event stream (docs/protocol.md), queued until
+ * qm_qmgr_dispatch() runs it. */
+struct event {
+        struct event *next;
+        struct qmx_msg m; /* decoded with Subscribe's reply fields; owned */
+        bool callback;    /* "callback" (never dropped); else "update" or "removed" */
+        bool update;      /* "update": the only kind dropped when the queue overflows */
+};
+
+/* A group's live callback (SetNotificationPointer / NOTIFYCLSID) on this connection. */
+struct callback_reg {
+        qm_guid group;
+        qm_callback1 cb; /* copied */
+        void *userdata;
+};
+
+/* A qm_qmgr_watch() registration: one group, or every group of the caller. */
+struct watch_reg {
+        bool all;
+        qm_guid group;
+        qm_watch_fn fn;
+        void *userdata;
+};
+
 struct qm_qmgr {
         uint32_t magic;
         unsigned refs;
         int fd;   /* -1 once the connection broke: every later call is SERVICE_UNAVAILABLE */
         char *in; /* owned: bytes received and not consumed yet */
         size_t in_len, in_cap;
+        /* notifications (notify.c) */
+        bool subscribed;  /* Subscribe was answered on this connection */
+        bool dispatching; /* inside qm_qmgr_dispatch() */
+        struct event *ev_head, *ev_tail; /* received, not dispatched yet, in order */
+        uint32_t n_events;
+        struct callback_reg *cbs;
+        uint32_t n_cbs;
+        struct watch_reg *watches;
+        uint32_t n_watches;
 };
 
 struct qm_group {
@@ -71,6 +104,24 @@ void conn_unref(qm_qmgr *qm);
  * QM_E_PROTOCOL for a malformed reply, QM_E_OUTOFMEMORY. */
 qm_hresult conn_call(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *params,
                      struct qmx_msg *reply);
+/* conn_call() with Varlink's "more" flag (Subscribe). Event messages that arrive before the
+ * reply are queued (notify.c: event_queue()). */
+qm_hresult conn_call_more(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *params,
+                          bool more, struct qmx_msg *reply);
+/* Queues every complete message that can be read without blocking. Returns QM_S_OK, or
+ * QM_E_SERVICE_UNAVAILABLE / QM_E_PROTOCOL when the connection broke (it is then closed). */
+qm_hresult conn_read_available(qm_qmgr *qm);
+
+/* notify.c */
+/* Takes ownership of m (an event message) and queues it, applying the overflow policy. */
+void event_queue(qm_qmgr *qm, struct qmx_msg *m);
+/* Frees the queue and the registrations (the connection is going away). */
+void notify_free(qm_qmgr *qm);
+/* SetNotificationPointer on this connection: cb NULL unregisters. */
+qm_hresult notify_set_callback(qm_qmgr *qm, const qm_guid *group, const qm_callback1 *cb,
+                               void *userdata);
+/* The callback class registered under clsid (qm_register_callback_class); false if none. */
+bool notify_find_class(const qm_guid *clsid, qm_callback1 *ret_cb, void **ret_userdata);
 
 /* group.c / job1.c / job.c: constructors of handles (they take a new reference on qm). */
 qm_hresult group_new(qm_qmgr *qm, const qm_guid *id, qm_group **ret);

@@ -1,7 +1,6 @@
 /* qmgr.c - IBackgroundCopyQMgr (QMGR.md §4.1) and the free functions of the public API.
- *
- * Notifications (qm_register_callback_class, qm_qmgr_get_fd, qm_qmgr_dispatch) are not
- * implemented yet (issue 3): they return QM_E_NOTIMPL / -1, never a silent success. */
+ * Notifications (qm_register_callback_class, qm_qmgr_get_fd, qm_qmgr_dispatch,
+ * qm_qmgr_watch) live in notify.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,31 +63,6 @@ QM_API qm_hresult qm_qmgr_enum_groups(qm_qmgr *qm, uint32_t flags, qm_enum_group
                 return hr;
         *ret = (qm_enum_groups *)e;
         return QM_S_OK;
-}
-
-QM_API qm_hresult qm_register_callback_class(const char *clsid, const qm_callback1 *cb,
-                                             void *userdata)
-{
-        qm_guid g;
-
-        if (!clsid || qm_guid_from_string(clsid, &g) != QM_S_OK)
-                return QM_E_INVALIDARG;
-        if (!cb)
-                return QM_E_POINTER;
-        return QM_E_NOTIMPL; /* notifications: issue 3 */
-}
-
-QM_API int qm_qmgr_get_fd(qm_qmgr *qm)
-{
-        /* No events travel on the connection yet (issue 3), so there is nothing to poll. */
-        return -1;
-}
-
-QM_API qm_hresult qm_qmgr_dispatch(qm_qmgr *qm, int timeout_ms)
-{
-        if (!GOOD_HANDLE(qm, MAGIC_QMGR))
-                return QM_E_INVALIDARG;
-        return QM_E_NOTIMPL; /* notifications: issue 3 */
 }
 
 QM_API void qm_free(void *p)
