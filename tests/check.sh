@@ -3,17 +3,19 @@
 #
 #   1. unit tests of the normal build:            meson test -C build --suite unit
 #   2. unit tests under AddressSanitizer+UBSan:   build-asan, same suite
-#   3. integration tests against build/ binaries: /usr/bin/python3 -m pytest tests/integration
+#   3. fuzz corpus replays, build and build-asan: meson test --suite fuzz-replay (tests/fuzz)
+#   4. integration tests against build/ binaries: /usr/bin/python3 -m pytest tests/integration
 #
 # Each suite's results go to build/test-results/; tests/summarize.py counts every unit test
-# case and every pytest test and prints, last, exactly "N passed, N failed".
+# case, every fuzz target's replay and every pytest test and prints, last, exactly
+# "N passed, N failed".
 # Exit status: 0 when nothing failed, 1 otherwise.
-# Environment: SUITES (default "unit asan integration") selects suites; PYTEST_ARGS adds
+# Environment: SUITES (default "unit asan fuzz integration") selects suites; PYTEST_ARGS adds
 # arguments to pytest (e.g. PYTEST_ARGS="-k status").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SUITES=${SUITES:-unit asan integration}
+SUITES=${SUITES:-unit asan fuzz integration}
 RES=$ROOT/build/test-results
 MAKE=${MAKE:-make}
 
@@ -55,6 +57,30 @@ for s in $SUITES; do
             cp build-asan/meson-logs/testlog.json "$RES/unit-asan.json" 2>/dev/null || true
         fi
         summary+=(--meson unit-asan "$RES/unit-asan.json" "$rc")
+        ;;
+    fuzz)
+        say "fuzz corpus replays (build)"
+        rc=0
+        meson test -C build --suite fuzz-replay --no-rebuild --print-errorlogs || rc=$?
+        cp build/meson-logs/testlog.json "$RES/fuzz.json" 2>/dev/null || true
+        summary+=(--meson fuzz "$RES/fuzz.json" "$rc")
+        say "fuzz corpus replays (build-asan: AddressSanitizer + UndefinedBehaviorSanitizer)"
+        rc=0
+        if [ ! -f build-asan/build.ninja ]; then
+            meson setup build-asan --buildtype=debugoptimized \
+                -Db_sanitize=address,undefined -Db_lundef=false || rc=$?
+        fi
+        if [ "$rc" = 0 ]; then
+            ninja -C build-asan || rc=$?
+        fi
+        if [ "$rc" = 0 ]; then
+            ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+                meson test -C build-asan --suite fuzz-replay --no-rebuild --print-errorlogs \
+                || rc=$?
+            cp build-asan/meson-logs/testlog.json "$RES/fuzz-asan.json" 2>/dev/null || true
+        fi
+        summary+=(--meson fuzz-asan "$RES/fuzz-asan.json" "$rc")
         ;;
     integration)
         say "integration tests (pytest, binaries from build/)"

@@ -5,8 +5,10 @@
 
 --meson: a meson testlog.json (one JSON object per test executable). Each unit test
   executable prints "ok NAME" / "FAIL NAME" per case and "unit: N passed, N failed" last;
-  the cases are counted. An executable that did not print its summary line (crash, meson
-  timeout) or whose result is not OK although no case failed counts one more failure.
+  the cases are counted. A fuzz corpus replay (tests/fuzz/replay.c) prints "replay: 1 passed,
+  0 failed" instead and counts as one test. An executable that did not print its summary line
+  (crash, meson timeout) or whose result is not OK although no case failed counts one more
+  failure.
 --junit: a pytest --junitxml file; passed = tests - failures - errors - skipped.
 RC is the suite command's exit status: a non-zero status with no failure counted, or a
 missing log, counts as one failure of that suite (it did not run, or failed outside a test).
@@ -18,7 +20,7 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
-SUMMARY = re.compile(r"^unit: (\d+) passed, (\d+) failed$")
+SUMMARY = re.compile(r"^(?:unit|replay): (\d+) passed, (\d+) failed$")
 
 
 def meson_counts(path):
