@@ -1,8 +1,9 @@
 /* cmd-get.c - `qmgr get`: a one-shot transfer. Creates a group and its job, adds every
- * URL LOCAL pair in one AddFiles call, resumes, then polls the modern job every 100 ms:
- * TRANSFERRED -> Complete (commit) and exit 0; ERROR -> print the error, abort (modern
- * cancel, nothing committed) and exit 1. SIGINT/SIGTERM abort the group and exit 130.
- * The progress bar goes to stderr, and only when stderr is a terminal. */
+ * URL LOCAL pair in one AddFiles call, resumes, then follows the group's live updates
+ * (qm_qmgr_watch, the connection's event stream): TRANSFERRED -> Complete (commit) and
+ * exit 0; ERROR -> print the error, abort (modern cancel, nothing committed) and exit 1.
+ * SIGINT/SIGTERM abort the group and exit 130. The progress bar goes to stderr, and only
+ * when stderr is a terminal; it is redrawn on every update. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -15,7 +16,8 @@
 
 #include "cli.h"
 
-#define POLL_MS 100
+/* How long one qm_qmgr_dispatch() waits; signals end it early. */
+#define DISPATCH_MS 1000
 
 static volatile sig_atomic_t interrupted;
 
@@ -78,14 +80,6 @@ static void bar_end(struct bar *b)
         b->drawn = false;
 }
 
-static void sleep_ms(int ms)
-{
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-        /* an interrupting signal ends the nap early; the loop then sees the flag */
-        nanosleep(&ts, NULL);
-}
-
 static void print_job_error(qm_job *j, const qm_fileset_info *files, uint32_t n)
 {
         qm_job_error e = {0};
@@ -139,42 +133,65 @@ static int setup(struct ctx *ctx, qm_group *g, const char *name, bool foreground
         return 0;
 }
 
-/* Polls until the job is transferred (0) or failed (exit code). */
-static int wait_job(qm_job *j, const qm_fileset_info *files, uint32_t n, uint64_t *ret_bytes)
+/* The latest update of the group, kept by the watch function. */
+struct follow {
+        bool have, changed;
+        qm_group_update u;
+};
+
+static void on_update(void *userdata, const qm_group_update *u)
+{
+        struct follow *f = userdata;
+
+        f->u = *u;
+        f->have = f->changed = true;
+}
+
+/* Follows the group's updates until it is transferred (0) or failed (exit code). */
+static int wait_job(qm_qmgr *qm, const qm_guid *gid, qm_job *j, const qm_fileset_info *files,
+                    uint32_t n, uint64_t *ret_bytes)
 {
         struct bar b = {.on = isatty(STDERR_FILENO) == 1};
-        qm_job_progress p;
-        uint32_t state;
+        struct follow f = {0};
         qm_hresult hr;
 
         b.t0 = b.last_t = now_s();
+        hr = qm_qmgr_watch(qm, gid, on_update, &f);
+        if (QM_FAILED(hr))
+                return fail_hr("cannot follow the transfer", hr);
         for (;;) {
+                qm_job_progress p;
+
                 if (interrupted)
                         break;
-                hr = qm_job_get_state(j, &state);
-                if (QM_SUCCEEDED(hr))
-                        hr = qm_job_get_progress(j, &p);
+                hr = qm_qmgr_dispatch(qm, DISPATCH_MS);
                 if (QM_FAILED(hr)) {
                         bar_end(&b);
                         return fail_hr("cannot follow the transfer", hr);
                 }
-                bar_draw(&b, &p, state);
-                if (state == BG_JOB_STATE_TRANSFERRED) {
-                        bar_end(&b);
-                        *ret_bytes = p.bytes_transferred;
-                        return 0;
-                }
-                if (state == BG_JOB_STATE_ERROR) {
-                        bar_end(&b);
-                        print_job_error(j, files, n);
-                        return EXIT_FAILED;
-                }
-                if (state == BG_JOB_STATE_CANCELLED || state == BG_JOB_STATE_ACKNOWLEDGED) {
+                if (!f.changed)
+                        continue;
+                f.changed = false;
+                if (f.u.removed) {
                         bar_end(&b);
                         warnx_("get: the group was removed by someone else");
                         return EXIT_FAILED;
                 }
-                sleep_ms(POLL_MS);
+                p.bytes_total = f.u.bytes_total;
+                p.bytes_transferred = f.u.bytes_transferred;
+                p.files_total = f.u.files_total;
+                p.files_transferred = f.u.files_transferred;
+                bar_draw(&b, &p, f.u.state);
+                if (f.u.state == BG_JOB_STATE_TRANSFERRED) {
+                        bar_end(&b);
+                        *ret_bytes = p.bytes_transferred;
+                        return 0;
+                }
+                if (f.u.state == BG_JOB_STATE_ERROR) {
+                        bar_end(&b);
+                        print_job_error(j, files, n);
+                        return EXIT_FAILED;
+                }
         }
         bar_end(&b);
         return EXIT_INTERRUPTED;
@@ -187,7 +204,7 @@ int cmd_get(struct ctx *ctx, const struct cmd *cmd, int argc, char **argv)
                 {"name", required_argument, NULL, 'n'},
                 {NULL, 0, NULL, 0},
         };
-        struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: naps end early */
+        struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: waits end early */
         const char *name = "qmgr get";
         bool foreground = false;
         qm_fileset_info *files;
@@ -245,7 +262,7 @@ int cmd_get(struct ctx *ctx, const struct cmd *cmd, int argc, char **argv)
         }
         r = setup(ctx, g, name, foreground, files, n);
         if (!r)
-                r = interrupted ? EXIT_INTERRUPTED : wait_job(j, files, n, &bytes);
+                r = interrupted ? EXIT_INTERRUPTED : wait_job(ctx->qm, &gid, j, files, n, &bytes);
         if (r) {
                 /* failed or interrupted: remove the group, commit nothing */
                 qm_job_cancel(j);

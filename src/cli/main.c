@@ -36,9 +36,10 @@ static const struct cmd commands[] = {
          "set the no-progress timeout"},
         {"setnotifycmdline", cmd_not_implemented, "GROUP PROGRAM [ARG...]",
          "run a program when the job finishes or fails"},
-        {"wait", cmd_not_implemented, "GROUP [--timeout S]",
-         "block until the group is complete or in error"},
-        {"monitor", cmd_not_implemented, "[GROUP]", "live view of the groups"},
+        {"wait", cmd_wait, "GROUP [--timeout S]",
+         "block until the group is complete (exit 0) or in error (1); 124 on time-out"},
+        {"monitor", cmd_monitor, "[GROUP]",
+         "live view of the groups (a table on a terminal, else one JSON event per line)"},
         {"get", cmd_get, "[--foreground] [--name N] URL LOCAL [URL LOCAL ...]",
          "one-shot transfer: create, add, resume, wait, then complete (or abort on error)"},
         {"reset", cmd_reset, "[--all-users]", "abort every group of the caller"},
@@ -63,7 +64,8 @@ static void usage(FILE *f)
         for (size_t i = 0; i < N_COMMANDS; i++)
                 fprintf(f, "  %-22s%s\n", commands[i].name, commands[i].summary);
         fputs("\nGROUP is a group GUID (braces optional) or its display name.\n"
-              "Exit codes: 0 success, 1 failure, 2 usage error, 3 service unavailable.\n",
+              "Exit codes: 0 success, 1 failure, 2 usage error, 3 service unavailable,\n"
+              "124 `wait` timed out.\n",
               f);
 }
 
