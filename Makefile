@@ -47,3 +47,26 @@ check: deps
 
 clean:
 	rm -rf build build-asan
+
+# make fuzz   build the libFuzzer targets in build-fuzz/ (clang, ASan+UBSan) and run each for
+#             FUZZ_SECONDS (default 60) seconds on its corpus (tests/fuzz/run.sh). Optional for
+#             CI; `make check` replays the corpora with the normal build and needs no clang.
+FUZZ_PKGS := clang libclang-rt-14-dev
+
+.PHONY: fuzz
+fuzz:
+	@missing=""; \
+	for p in $(FUZZ_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q 'ok installed' \
+	        || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "fuzz: missing:$$missing"; \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing </dev/null \
+	            || exit 1; \
+	    else \
+	        echo "fuzz: run: sudo apt-get install -y$$missing"; exit 1; \
+	    fi; \
+	fi
+	@FUZZ_SECONDS="$(or $(FUZZ_SECONDS),60)" tests/fuzz/run.sh
