@@ -1,8 +1,8 @@
 /* enum.c - IEnumBackgroundCopyGroups and IEnumBackgroundCopyJobs1: client-side snapshots of
  * GUIDs taken when the enumerator is created (one struct guid_enum serves both kinds; the
  * magic number tells them apart). COM rules: Next may take a NULL ret_fetched only when
- * celt == 1 (else QM_E_INVALIDARG); Next and Skip return QM_S_FALSE when they could not do
- * all of celt. */
+ * celt == 1 (else it is a NULL required out-pointer: QM_E_POINTER, QMGR.md §2.6); Next and
+ * Skip return QM_S_FALSE when they could not do all of celt. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +44,7 @@ static qm_hresult guid_enum_next(struct guid_enum *e, uint32_t magic, uint32_t c
         if (!GOOD_HANDLE(e, magic))
                 return QM_E_INVALIDARG;
         if (!ret_fetched && celt != 1)
-                return QM_E_INVALIDARG;
+                return QM_E_POINTER;
         if (!rgelt && celt > 0)
                 return QM_E_POINTER;
         n = e->count - e->pos;
