@@ -4,18 +4,19 @@
 #   1. unit tests of the normal build:            meson test -C build --suite unit
 #   2. unit tests under AddressSanitizer+UBSan:   build-asan, same suite
 #   3. fuzz corpus replays, build and build-asan: meson test --suite fuzz-replay (tests/fuzz)
-#   4. integration tests against build/ binaries: /usr/bin/python3 -m pytest tests/integration
+#   4. conformance tests against a private qmgrd: meson test -C build --suite conformance
+#   5. integration tests against build/ binaries: /usr/bin/python3 -m pytest tests/integration
 #
 # Each suite's results go to build/test-results/; tests/summarize.py counts every unit test
-# case, every fuzz target's replay and every pytest test and prints, last, exactly
-# "N passed, N failed".
+# case, every fuzz target's replay, every conformance test and every pytest test and prints,
+# last, exactly "N passed, N failed".
 # Exit status: 0 when nothing failed, 1 otherwise.
-# Environment: SUITES (default "unit asan fuzz integration") selects suites; PYTEST_ARGS adds
-# arguments to pytest (e.g. PYTEST_ARGS="-k status").
+# Environment: SUITES (default "unit asan fuzz conformance integration") selects suites;
+# PYTEST_ARGS adds arguments to pytest (e.g. PYTEST_ARGS="-k status").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SUITES=${SUITES:-unit asan fuzz integration}
+SUITES=${SUITES:-unit asan fuzz conformance integration}
 RES=$ROOT/build/test-results
 MAKE=${MAKE:-make}
 
@@ -81,6 +82,13 @@ for s in $SUITES; do
             cp build-asan/meson-logs/testlog.json "$RES/fuzz-asan.json" 2>/dev/null || true
         fi
         summary+=(--meson fuzz-asan "$RES/fuzz-asan.json" "$rc")
+        ;;
+    conformance)
+        say "conformance tests (tests/conformance, private qmgrd + HTTP server; docs/conformance.md)"
+        rc=0
+        meson test -C build --suite conformance --no-rebuild --print-errorlogs || rc=$?
+        cp build/meson-logs/testlog.json "$RES/conformance.json" 2>/dev/null || true
+        summary+=(--meson conformance "$RES/conformance.json" "$rc")
         ;;
     integration)
         say "integration tests (pytest, binaries from build/)"

@@ -9,6 +9,7 @@
   0 failed" instead and counts as one test. An executable that did not print its summary line
   (crash, meson timeout) or whose result is not OK although no case failed counts one more
   failure.
+  The conformance runner (tests/conformance) prints "conformance: N passed, N failed".
 --junit: a pytest --junitxml file; passed = tests - failures - errors - skipped.
 RC is the suite command's exit status: a non-zero status with no failure counted, or a
 missing log, counts as one failure of that suite (it did not run, or failed outside a test).
@@ -20,7 +21,7 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
-SUMMARY = re.compile(r"^(?:unit|replay): (\d+) passed, (\d+) failed$")
+SUMMARY = re.compile(r"^(?:unit|replay|conformance): (\d+) passed, (\d+) failed$")
 
 
 def meson_counts(path):
