@@ -288,6 +288,9 @@ void group_file_done(struct group *g, uint32_t index)
         f->complete = true;
         f->bytes_total = f->bytes_done;
         g->stalled_since = 0;
+        /* A transient error this file had is over: no stale error on a healthy group. */
+        if (g->err.hr != QM_S_OK && g->err.file_index == index)
+                group_clear_error(g);
         if (store_save_file(g->d->store, g, index) < 0)
                 log_error("group %s: file %u: completion could not be saved", g->id_str, index);
         for (uint32_t i = 0; i < g->n_files; i++)

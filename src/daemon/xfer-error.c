@@ -3,6 +3,7 @@
  * transient (retried after the retry delay) or fatal (the group goes to ERROR), per QMGR.md
  * §4.4. docs/errors.md is the table in prose; keep the two in step. */
 #include <errno.h>
+#include <string.h>
 
 #include <curl/curl.h>
 
@@ -64,7 +65,30 @@ static void classify_http(long status, struct xfer_verdict *v)
 
 void xfer_classify(int curl_code, long http_status, struct xfer_verdict *v)
 {
+        xfer_classify_msg(curl_code, http_status, NULL, v);
+}
+
+void xfer_classify_msg(int curl_code, long http_status, const char *msg, struct xfer_verdict *v)
+{
         const uint32_t T = BG_ERROR_CONTEXT_GENERAL_TRANSPORT;
+
+        if (!msg)
+                msg = "";
+        /* Oversize response headers: curl says 56 (over 300 KB in all) or 27 (one header over
+         * 100 KB). The server's fault, not ours, and not going to change by itself. */
+        if ((curl_code == CURLE_RECV_ERROR || curl_code == CURLE_OUT_OF_MEMORY) &&
+            (strstr(msg, "header") || strstr(msg, "Header"))) {
+                set(v, QM_E_WIN32_INTERNET_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE,
+                    W_HTTP_INVALID_SERVER_RESPONSE, (uint32_t)http_status, false);
+                return;
+        }
+        /* Not HTTP at all (curl: "Received HTTP/0.9 when not allowed"): typically the excess
+         * bytes of a previous answer on a reused connection; a new connection fixes it. */
+        if (curl_code == CURLE_UNSUPPORTED_PROTOCOL && strstr(msg, "HTTP/0.9")) {
+                set(v, QM_E_WIN32_INTERNET_INVALID_SERVER_RESPONSE, T,
+                    W_HTTP_INVALID_SERVER_RESPONSE, 0, true);
+                return;
+        }
 
         if (curl_code == CURLE_OK || (http_status >= 400 && curl_code == CURLE_WRITE_ERROR)) {
                 if (http_status >= 300)

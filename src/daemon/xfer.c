@@ -57,6 +57,16 @@ struct xfer {
         int64_t last_modified;
         uint32_t retry_after;
         bool validated;
+        size_t header_bytes; /* of the response being received */
+        /* The temporary file's identity, checked against its name while transferring. */
+        dev_t dev;
+        ino_t ino;
+        uint64_t checked_at; /* loop ms of the last check */
+        /* The remote file changed: this file starts over from zero at once. */
+        bool restart;
+        /* A 416 confirmed that every byte is already here. */
+        bool already_complete;
+        char curl_err[CURL_ERROR_SIZE];
         /* The outcome, when a callback decided it. */
         bool failed;
         struct xfer_verdict verdict;
@@ -192,6 +202,9 @@ static void parse_content_range(struct xfer *x, const char *v, size_t len)
         x->has_cr = true;
 }
 
+/* The response headers we accept (libcurl's own limit is 300 KB). */
+#define MAX_HEADER_BYTES (128u * 1024)
+
 static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
 {
         struct xfer *x = ud;
@@ -201,9 +214,18 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
         char tmp[128];
         uint64_t n;
 
+        x->header_bytes += len;
+        if (x->header_bytes > MAX_HEADER_BYTES) {
+                struct xfer_verdict big;
+
+                xfer_classify_msg(CURLE_RECV_ERROR, 0, "Too large response headers", &big);
+                fail_with(x, &big, "the response headers exceed %u bytes", MAX_HEADER_BYTES);
+                return 0;
+        }
         if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
                 const char *sp = memchr(line, ' ', len);
 
+                x->header_bytes = 0;
                 x->status = 0;
                 if (sp && (size_t)(sp - line) + 4 <= len && sp[1] >= '1' && sp[1] <= '9')
                         x->status = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
@@ -245,6 +267,38 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
         return len;
 }
 
+/* The remote file is not the one the bytes on disk came from: forget them and the
+ * validators, and have xfer_finished() start the file over from zero at once. */
+static bool restart_from_zero(struct xfer *x, const char *why)
+{
+        struct qfile *f = xfer_file(x);
+
+        log_info("group %s: file %u: %s; restarting it from zero", x->g->id_str, x->index, why);
+        if (ftruncate(x->fd, 0) < 0) {
+                fail_local(x, errno, "truncating the temporary file");
+                return false;
+        }
+        f->bytes_done = 0;
+        f->bytes_total = BG_SIZE_UNKNOWN;
+        free(f->etag);
+        f->etag = NULL;
+        f->last_modified = -1;
+        store_save_file(x->g->d->store, x->g, x->index);
+        x->restart = true;
+        return false;
+}
+
+/* Whether the validators of this response show that the remote file changed since the
+ * stored ones were taken: a different strong ETag, else a different Last-Modified. */
+static bool validators_changed(const struct xfer *x, const struct qfile *f)
+{
+        if (f->etag && strncmp(f->etag, "W/", 2) != 0)
+                return !x->etag[0] || strcmp(f->etag, x->etag) != 0;
+        if (f->last_modified >= 0 && x->last_modified >= 0)
+                return f->last_modified != x->last_modified;
+        return false;
+}
+
 /* Decides, before the first byte of a response is written, whether and where it may be
  * written (QMGR.md §4.4, TESTING.md R1-R8). Returns false when the transfer must stop. */
 static bool validate_response(struct xfer *x)
@@ -274,20 +328,28 @@ static bool validate_response(struct xfer *x)
                         fail_range(x, "206 without a single Content-Range");
                         return false;
                 }
-                if (x->cr_start != x->offset || x->cr_end < x->cr_start ||
-                    (x->cr_total_known && x->cr_end + 1 != x->cr_total) ||
+                if (x->cr_start != x->offset || x->cr_end < x->cr_start || !x->cr_total_known ||
+                    x->cr_end + 1 != x->cr_total ||
                     (x->content_length >= 0 &&
                      (uint64_t)x->content_length != x->cr_end - x->cr_start + 1)) {
                         fail_range(x, "the Content-Range does not match the requested range");
                         return false;
                 }
-                if (x->cr_total_known)
-                        total = x->cr_total;
-                if (f->bytes_total != BG_SIZE_UNKNOWN && total != BG_SIZE_UNKNOWN &&
-                    total != f->bytes_total) {
-                        fail_range(x, "the file size changed but the server sent a range");
+                total = x->cr_total;
+                /* The server ignored If-Range (or got none): compare ourselves (R9). */
+                if (validators_changed(x, f))
+                        return restart_from_zero(x, "the remote file changed (new validators)");
+                if (f->bytes_total != BG_SIZE_UNKNOWN && total != f->bytes_total)
+                        return restart_from_zero(x, "the remote file changed (new size)");
+        } else if (x->status == 416 && x->offset > 0) {
+                /* Asked for the bytes after the end: if the total is our size and the
+                 * validators are the same, the file is all there; else it changed (R4). */
+                if (x->has_cr && x->cr_total_known && x->cr_total == x->offset &&
+                    f->bytes_total == x->offset && !validators_changed(x, f)) {
+                        x->already_complete = true;
                         return false;
                 }
+                return restart_from_zero(x, "the server cannot satisfy the range");
         } else {
                 fail_http(x);
                 return false;
@@ -301,6 +363,22 @@ static bool validate_response(struct xfer *x)
                 store_save_file(x->g->d->store, x->g, x->index);
         }
         return true;
+}
+
+/* Whether the temporary file's name still leads to the file we write (L4, L8): the
+ * directory may have been removed, or the name replaced, e.g. by a symlink. */
+static int check_temp(struct xfer *x)
+{
+        struct qfile *f = xfer_file(x);
+        struct stat st;
+
+        if (fstatat(AT_FDCWD, f->temp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -ELOOP;
+        if (st.st_dev != x->dev || st.st_ino != x->ino)
+                return -EEXIST;
+        return 0;
 }
 
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
@@ -336,7 +414,25 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
         }
         x->written += len;
         f->bytes_done = x->offset + x->written;
-        x->g->stalled_since = 0;
+        if (f->bytes_done > f->high_water) {
+                /* Only bytes never had before are progress (a server that always ignores
+                 * ranges on a flaky link must not retry forever, R1). */
+                f->high_water = f->bytes_done;
+                x->g->stalled_since = 0;
+        }
+        {
+                uint64_t now = uv_now(x->xe->d->loop);
+
+                if (now - x->checked_at >= 1000) {
+                        int r = check_temp(x);
+
+                        x->checked_at = now;
+                        if (r < 0) {
+                                fail_local(x, -r, "the temporary file was removed or replaced");
+                                return 0;
+                        }
+                }
+        }
         if (x->g->state == BG_JOB_STATE_CONNECTING)
                 group_set_state(x->g, BG_JOB_STATE_TRANSFERRING);
         return len;
@@ -388,20 +484,42 @@ static void sync_done(uv_fs_t *req)
         group_file_done(g, index);
 }
 
+/* The remote file changed under a resumed transfer: start the same file again, from zero,
+ * without a retry delay (only that file restarts, R1/R9). */
+static void restart_file(struct xfer *x)
+{
+        struct group *g = x->g;
+        struct xfer_engine *xe = x->xe;
+        uint32_t index = x->index;
+
+        g->xfer = NULL;
+        xfer_free(x);
+        if (xfer_start(xe, g, index) < 0) {
+                group_set_state(g, BG_JOB_STATE_ERROR);
+                sched_kick(g->d);
+        }
+}
+
 static void xfer_finished(struct xfer *x, CURLcode rc)
 {
         struct qfile *f = xfer_file(x);
+        int r;
 
         curl_multi_remove_handle(x->xe->multi, x->easy);
         curl_easy_cleanup(x->easy);
         x->easy = NULL;
-        if (!x->failed && rc == CURLE_OK) {
-                if (x->status == 416 && x->has_cr && x->cr_total_known &&
-                    x->cr_total == x->offset && f->bytes_total == x->offset) {
-                        /* We asked for the bytes after the end: the file is all there. */
-                } else if (!x->validated && !validate_response(x)) {
-                        /* an empty or error response */
-                } else if (f->bytes_total == BG_SIZE_UNKNOWN) {
+        if (!x->failed && !x->validated && rc == CURLE_OK)
+                validate_response(x); /* a response without a body: decide on its headers */
+        if (!x->failed && x->restart) {
+                restart_file(x);
+                return;
+        }
+        if (x->failed) {
+                /* decided by a callback */
+        } else if (x->already_complete) {
+                /* We asked for the bytes after the end: the file is all there. */
+        } else if (rc == CURLE_OK) {
+                if (f->bytes_total == BG_SIZE_UNKNOWN) {
                         /* No size was given: the end of the body is the end of the file. */
                         f->bytes_total = f->bytes_done;
                 } else if (f->bytes_done != f->bytes_total) {
@@ -413,16 +531,25 @@ static void xfer_finished(struct xfer *x, CURLcode rc)
                                          " of %" PRIu64 " bytes)",
                                   f->bytes_done, f->bytes_total);
                 }
-        } else if (!x->failed) {
+        } else {
                 struct xfer_verdict v;
 
-                xfer_classify((int)rc, x->status, &v);
-                if (x->content_length < 0 && x->offset + x->written > 0 &&
-                    f->bytes_total == BG_SIZE_UNKNOWN)
-                        /* Without a size an interrupted body cannot be resumed. */
-                        f->bytes_done = 0;
-                fail_with(x, &v, "%s", curl_easy_strerror(rc));
+                /* curl 7.88 says 27 without a message for one header line over 100 KB: a
+                 * status line came, no body yet, so it was the headers that were too big. */
+                if (rc == CURLE_OUT_OF_MEMORY && x->status && !x->validated && !x->curl_err[0])
+                        snprintf(x->curl_err, sizeof(x->curl_err),
+                                 "Too large response header line");
+                xfer_classify_msg((int)rc, x->status, x->curl_err, &v);
+                if (f->bytes_total == BG_SIZE_UNKNOWN && x->offset + x->written > 0) {
+                        /* Without a size an interrupted body cannot be resumed (R11): the
+                         * file starts over from zero next time. */
+                        if (ftruncate(x->fd, 0) == 0)
+                                f->bytes_done = 0;
+                }
+                fail_with(x, &v, "%s", x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc));
         }
+        if (!x->failed && (r = check_temp(x)) < 0)
+                fail_local(x, -r, "the temporary file was removed or replaced");
         if (x->failed) {
                 report_failure(x);
                 return;
@@ -596,11 +723,14 @@ static int open_temp(struct xfer *x)
         if (f->temp) {
                 fd = open(f->temp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd >= 0) {
-                        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                        /* Not a regular file, or hard-linked elsewhere (L9): refuse it. */
+                        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
                                 close(fd);
                                 return -EACCES;
                         }
                         x->fd = fd;
+                        x->dev = st.st_dev;
+                        x->ino = st.st_ino;
                         x->offset = (uint64_t)st.st_size;
                         if (f->bytes_total != BG_SIZE_UNKNOWN && x->offset > f->bytes_total) {
                                 if (ftruncate(fd, 0) < 0)
@@ -635,7 +765,13 @@ static int open_temp(struct xfer *x)
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
+        if (fstat(fd, &st) < 0) {
+                close(fd);
+                return -errno;
+        }
         x->fd = fd;
+        x->dev = st.st_dev;
+        x->ino = st.st_ino;
         x->offset = 0;
         return 0;
 }
@@ -672,6 +808,7 @@ int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index)
         }
         curl_easy_setopt(x->easy, CURLOPT_URL, f->url);
         curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+        curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->curl_err);
         curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
         curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, header_cb);

@@ -405,3 +405,90 @@ def dest(tmp_path):
     d.mkdir()
     yield d
     shutil.rmtree(d, ignore_errors=True)  # 100 MiB files need not outlive the test
+
+
+# ---- fault injection (tests/integration/test_faults_*.py) ------------------------------
+
+class TunedService(Service):
+    """A private qmgrd with extra settings (e.g. short timeouts) on its command line."""
+
+    def __init__(self, binaries, root, extra):
+        super().__init__(binaries, root)
+        self.extra = [str(a) for a in extra]
+
+    def argv(self, state_dir=None, socket_path=None):
+        return super().argv(state_dir, socket_path) + self.extra
+
+
+FAST_SETTINGS = {"low-speed-time": 2, "connect-timeout": 2, "checkpoint-seconds": 1,
+                 "no-progress-timeout": 60}
+
+
+@pytest.fixture
+def faultsrv(tmp_path):
+    """The fault-injecting HTTP server (tests/integration/faultserver.py), one per test; its
+    JSON-lines request log is tmp_path/faultserver.log."""
+    from faultserver import FaultServer
+    srv = FaultServer(str(tmp_path / "faultserver.log")).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def make_qmgrd(binaries, request):
+    """make_qmgrd(**settings) starts a private qmgrd with FAST_SETTINGS updated by settings
+    (keyword names use _ for -); every one started is stopped (SIGTERM, exit 0) at the end."""
+    started = []
+
+    def make(**settings):
+        opts = dict(FAST_SETTINGS)
+        opts.update({k.replace("_", "-"): v for k, v in settings.items()})
+        extra = []
+        for k, v in opts.items():
+            extra += ["--" + k, v]
+        root = Path(tempfile.mkdtemp(prefix="qm-", dir="/tmp"))
+        svc = TunedService(binaries, root, extra)
+        started.append(svc)
+        return svc.start()
+
+    yield make
+    failed = False
+    for svc in started:
+        try:
+            rc = svc.stop()
+            failed = failed or rc != 0
+        finally:
+            rep = getattr(request.node, "rep_call", None)
+            if rep is None or rep.failed or failed:
+                print("\n----- qmgrd log (%s) -----\n%s" % (svc.log, svc.log_text()[-20000:]))
+            shutil.rmtree(svc.root, ignore_errors=True)
+    assert not failed, "a qmgrd exited with a non-zero status on SIGTERM"
+
+
+def fault_group(svc, dest, urls, name="g", resume=True):
+    """Creates a group downloading urls to dest/f<i>.bin (in order), resumes it; returns
+    (gid, [local paths])."""
+    gid = svc.qmgr("create", "--name", name, json=True)["id"]
+    locals_ = []
+    for i, url in enumerate(urls):
+        local = dest / ("f%d.bin" % i)
+        svc.qmgr("addfile", gid, url, local)
+        locals_.append(local)
+    if resume:
+        svc.qmgr("resume", gid)
+    return gid, locals_
+
+
+def wait_final(svc, gid, timeout=30):
+    """Waits until the group is TRANSFERRED or ERROR; returns its `qmgr --json info`."""
+    def final():
+        info = svc.qmgr("info", gid, json=True)
+        return info if info["state"] in ("TRANSFERRED", "ERROR") else None
+    return wait_for(final, timeout=timeout, interval=0.1, what="group %s to finish" % gid)
+
+
+def hr32(v):
+    """An HRESULT as an unsigned 32-bit value (the JSON gives it signed)."""
+    return v & 0xFFFFFFFF

@@ -1,0 +1,134 @@
+"""Error classification against the fault server (TESTING.md N7, N8, N9, N14; QMGR.md §4.4;
+docs/errors.md): fatal errors stop the group with the right codes and are not retried;
+transient ones keep it INCOMPLETE (0x80) and retry after the retry delay."""
+import hashlib
+import os
+import time
+
+import pytest
+
+from conftest import fault_group, hr32, wait_final, wait_for
+
+QM_E_WIN32_INTERNET_REDIRECT_FAILED = 0x80072F7C
+QM_E_WIN32_INTERNET_UNRECOGNIZED_SCHEME = 0x80072EE6
+QM_E_WIN32_INTERNET_INVALID_SERVER_RESPONSE = 0x80072F78
+
+
+def assert_fatal(info, hresult, context, win32, transport):
+    assert info["state"] == "ERROR", info
+    assert info["status"] == 0x300
+    err = info["error"]
+    assert hr32(err["hresult"]) == hresult, err
+    assert err["context"] == context, err
+    assert err["win32_result"] == win32, err
+    assert err["transport_result"] == transport, err
+    assert err["file_index"] == 0
+
+
+@pytest.mark.parametrize("code,win32", [(400, 0), (401, 5), (403, 5), (404, 2), (410, 2),
+                                        (501, 0)])
+def test_http_error_is_fatal_with_codes(faultsrv, make_qmgrd, dest, code, win32):
+    svc = make_qmgrd()
+    gid, locals_ = fault_group(svc, dest, [faultsrv.url("status", code=code)])
+    info = wait_final(svc, gid)
+    assert_fatal(info, 0x80190000 + code, "REMOTE_FILE", win32, code)
+    assert info["files"][0]["bytes_transferred"] == 0  # the error page never reaches the file
+    for p in dest.iterdir():
+        assert p.stat().st_size == 0, p
+    time.sleep(1.5)  # min retry delay 1 s: a fatal error is not retried
+    assert len(faultsrv.requests("/status/")) == 1
+    assert svc.qmgr("status", gid, json=True)["status"] == 0x300
+
+
+@pytest.mark.parametrize("code", [500, 503, 429])
+def test_5xx_with_retry_after_is_transient(faultsrv, make_qmgrd, dest, code):
+    svc = make_qmgrd()
+    url = faultsrv.url("status", code=code, n=2, retry_after=2, size=30000)
+    gid, locals_ = fault_group(svc, dest, [url])
+
+    def retrying():
+        info = svc.qmgr("info", gid, json=True)
+        assert info["state"] not in ("ERROR",), info
+        return info if info["retries"] >= 1 else None
+    info = wait_for(retrying, timeout=10, what="a retry to be counted")
+    assert info["status"] == 0x80, info  # transient errors never show as ERROR
+    assert hr32(info["error"]["hresult"]) == 0x80190000 + code
+    assert info["error"]["transport_result"] == code
+    info = wait_final(svc, gid, timeout=20)
+    assert info["state"] == "TRANSFERRED", info
+    assert info["retries"] == 2
+    reqs = faultsrv.requests("/status/")
+    assert len(reqs) == 3
+    # Retry-After: 2 beats the minimum retry delay of 1 s
+    assert reqs[1]["t"] - reqs[0]["t"] >= 1.9
+    assert reqs[2]["t"] - reqs[1]["t"] >= 1.9
+    svc.qmgr("complete", gid)
+    assert locals_[0].read_bytes() == faultsrv.data(url)
+
+
+def test_retry_after_garbage_and_huge_are_clamped(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd()
+    url = faultsrv.url("status", code=503, n=1, retry_after="soon", size=1000)
+    gid, _ = fault_group(svc, dest, [url])
+    assert wait_final(svc, gid, timeout=10)["state"] == "TRANSFERRED"
+    reqs = faultsrv.requests("/status/")
+    assert 0.9 <= reqs[1]["t"] - reqs[0]["t"] < 3  # garbage ignored: the retry delay applies
+
+
+def test_no_progress_timeout_makes_transient_fatal(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd(no_progress_timeout=3)
+    gid, _ = fault_group(svc, dest, [faultsrv.url("status", code=503)])
+    t0 = time.monotonic()
+    info = wait_final(svc, gid, timeout=20)
+    assert_fatal(info, 0x80190000 + 503, "REMOTE_FILE", 0, 503)
+    assert info["retries"] >= 2
+    assert 2.5 <= time.monotonic() - t0 < 10
+
+
+def test_ignored_ranges_on_flaky_link_end_after_no_progress_timeout(faultsrv, make_qmgrd,
+                                                                     dest):
+    # Every answer is a 200 that breaks after 20 kB: re-fetched bytes are not progress.
+    svc = make_qmgrd(no_progress_timeout=3)
+    gid, _ = fault_group(svc, dest, [faultsrv.url("ignore_range", k=20000, n=1000,
+                                                  size=100000)])
+    info = wait_final(svc, gid, timeout=20)
+    assert info["state"] == "ERROR", info
+    assert info["error"]["context"] == "GENERAL_TRANSPORT"
+
+
+def test_redirect_loop_is_fatal(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd()
+    gid, _ = fault_group(svc, dest, [faultsrv.url("redirect", to="self")])
+    info = wait_final(svc, gid)
+    assert_fatal(info, QM_E_WIN32_INTERNET_REDIRECT_FAILED, "REMOTE_FILE", 12156, 302)
+    assert len(faultsrv.requests("/redirect/")) == 11  # the first + at most 10 hops
+
+
+@pytest.mark.parametrize("to", ["file", "ftp"])
+def test_redirect_to_other_scheme_is_fatal(faultsrv, make_qmgrd, dest, to):
+    svc = make_qmgrd()
+    gid, _ = fault_group(svc, dest, [faultsrv.url("redirect", to=to)])
+    info = wait_final(svc, gid)
+    assert_fatal(info, QM_E_WIN32_INTERNET_UNRECOGNIZED_SCHEME, "REMOTE_FILE", 12006, 0)
+    assert len(faultsrv.requests("/redirect/")) == 1
+    assert [p for p in dest.iterdir() if p.stat().st_size] == []
+
+
+def test_redirect_to_http_is_followed(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd()
+    url = faultsrv.url("redirect", to="ok", size=5000)
+    gid, locals_ = fault_group(svc, dest, [url])
+    assert wait_final(svc, gid)["state"] == "TRANSFERRED"
+    svc.qmgr("complete", gid)
+    assert locals_[0].read_bytes() == faultsrv.data(url.replace("/redirect/", "/ok/"))
+
+
+@pytest.mark.parametrize("params", [{"count": 20000}, {"one": 1048576}])
+def test_huge_headers_are_a_fatal_server_error(faultsrv, make_qmgrd, dest, params):
+    svc = make_qmgrd()
+    gid, _ = fault_group(svc, dest, [faultsrv.url("headers", **params)])
+    info = wait_final(svc, gid)
+    assert_fatal(info, QM_E_WIN32_INTERNET_INVALID_SERVER_RESPONSE, "REMOTE_FILE", 12152,
+                 info["error"]["transport_result"])
+    assert info["retries"] == 0
+    assert svc.qmgr("list", json=True) is not None  # still serving

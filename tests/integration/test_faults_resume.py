@@ -1,0 +1,180 @@
+"""Resume against a faulty server (TESTING.md N1, N13, R1, R2, R6, R7, R9, R11; QMGR.md §4.4).
+
+Each test asserts the final state (`qmgr --json info`), the result codes, the request log of
+the fault server and the committed bytes."""
+import hashlib
+import os
+import time
+
+from conftest import fault_group, hr32, wait_final, wait_for
+
+BG_E_INSUFFICIENT_RANGE_SUPPORT = 0x80200013
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def commit_and_check(svc, gid, locals_, expected):
+    svc.qmgr("complete", gid)
+    for local, data in zip(locals_, expected):
+        assert local.exists(), local
+        assert sha(local.read_bytes()) == sha(data), local
+    assert sorted(os.listdir(locals_[0].parent)) == sorted(p.name for p in locals_)
+
+
+def test_reset_mid_body_resumes_with_range_and_strong_etag(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd()
+    url = faultsrv.url("reset_after", k=60000, size=200000)
+    gid, locals_ = fault_group(svc, dest, [url])
+    info = wait_final(svc, gid)
+    assert info["state"] == "TRANSFERRED", info
+    assert info["status"] == 0x140
+    assert info["retries"] >= 1
+    reqs = faultsrv.requests("/reset_after/")
+    assert len(reqs) == 2, reqs
+    assert reqs[0]["range"] is None
+    assert reqs[1]["range"] == "bytes=60000-"
+    assert reqs[1]["if_range"].startswith('"v1-')  # the strong ETag, never W/
+    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+
+
+def test_resume_uses_last_modified_without_etag(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd()
+    url = faultsrv.url("reset_after", k=10000, size=50000, etag=0)
+    gid, locals_ = fault_group(svc, dest, [url])
+    info = wait_final(svc, gid)
+    assert info["state"] == "TRANSFERRED", info
+    reqs = faultsrv.requests("/reset_after/")
+    assert reqs[1]["range"] == "bytes=10000-"
+    assert reqs[1]["if_range"].endswith(" GMT"), reqs[1]
+    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+
+
+def test_200_to_ranged_request_restarts_only_that_file(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd()
+    ok = faultsrv.url("ok", size=30000, seed="a")
+    bad = faultsrv.url("ignore_range", k=20000, size=80000)
+    gid, locals_ = fault_group(svc, dest, [ok, bad])
+    info = wait_final(svc, gid)
+    assert info["state"] == "TRANSFERRED", info
+    assert [f["bytes_total"] for f in info["files"]] == [30000, 80000]
+    reqs = faultsrv.requests("/ignore_range/")
+    assert [r["range"] for r in reqs] == [None, "bytes=20000-"]
+    assert len(faultsrv.requests("/ok/")) == 1  # the other file was not fetched again
+    commit_and_check(svc, gid, locals_, [faultsrv.data(ok), faultsrv.data(bad)])
+
+
+def test_206_with_wrong_content_range_is_fatal(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd()
+    url = faultsrv.url("wrong_cr", k=20000, size=80000)
+    gid, locals_ = fault_group(svc, dest, [url])
+    info = wait_final(svc, gid)
+    assert info["state"] == "ERROR", info
+    assert info["status"] == 0x300
+    err = info["error"]
+    assert hr32(err["hresult"]) == BG_E_INSUFFICIENT_RANGE_SUPPORT
+    assert err["name"] == "BG_E_INSUFFICIENT_RANGE_SUPPORT"
+    assert err["context"] == "REMOTE_FILE"
+    assert err["file_index"] == 0
+    assert err["transport_result"] == 206
+    # nothing of the bad answer was written
+    assert info["files"][0]["bytes_transferred"] == 20000
+    parts = [p for p in os.listdir(dest) if p.endswith(".qmgr-part")]
+    assert len(parts) == 1 and os.path.getsize(dest / parts[0]) == 20000
+    assert len(faultsrv.requests("/wrong_cr/")) == 2  # fatal: no further retry
+    time.sleep(1.5)
+    assert len(faultsrv.requests("/wrong_cr/")) == 2
+    svc.qmgr("abort", gid)
+    assert os.listdir(dest) == []
+
+
+def test_short_body_keeps_bytes_and_resumes(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd()
+    url = faultsrv.url("short", k=30000, size=90000)
+    gid, locals_ = fault_group(svc, dest, [url])
+    info = wait_final(svc, gid)
+    assert info["state"] == "TRANSFERRED", info
+    assert info["retries"] >= 1
+    assert [r["range"] for r in faultsrv.requests("/short/")] == [None, "bytes=30000-"]
+    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+
+
+def test_more_bytes_than_declared_are_dropped(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd()
+    urls = [faultsrv.url("long", size=40000, extra=5000, seed="l%d" % i) for i in range(3)]
+    gid, locals_ = fault_group(svc, dest, urls)
+    info = wait_final(svc, gid)
+    assert info["state"] == "TRANSFERRED", info
+    assert [f["bytes_total"] for f in info["files"]] == [40000] * 3
+    commit_and_check(svc, gid, locals_, [faultsrv.data(u) for u in urls])
+
+
+def _changed(faultsrv, make_qmgrd, dest, **params):
+    svc = make_qmgrd()
+    other = faultsrv.url("ok", size=20000, seed="other")
+    url = faultsrv.url("changed", k=25000, size=100000, **params)
+    gid, locals_ = fault_group(svc, dest, [other, url])
+    info = wait_final(svc, gid)
+    assert info["state"] == "TRANSFERRED", info
+    v1, v2 = faultsrv.data(url, 1), faultsrv.data(url, 2)
+    assert v1 != v2
+    commit_and_check(svc, gid, locals_, [faultsrv.data(other), v2])
+    assert len(faultsrv.requests("/ok/")) == 1
+    return faultsrv.requests("/changed/")
+
+
+def test_remote_change_detected_by_etag(faultsrv, make_qmgrd, dest):
+    reqs = _changed(faultsrv, make_qmgrd, dest)
+    assert reqs[1]["range"] == "bytes=25000-" and reqs[1]["if_range"].startswith('"v1-')
+
+
+def test_remote_change_detected_by_last_modified(faultsrv, make_qmgrd, dest):
+    reqs = _changed(faultsrv, make_qmgrd, dest, etag=0)
+    assert reqs[1]["range"] == "bytes=25000-" and reqs[1]["if_range"].endswith(" GMT")
+
+
+def test_remote_change_detected_in_206_validators(faultsrv, make_qmgrd, dest):
+    # The server ignores If-Range and answers 206 with the new version's validators: the
+    # client itself must notice and restart that file from zero.
+    reqs = _changed(faultsrv, make_qmgrd, dest, ignore_if_range=1)
+    assert reqs[1]["range"] == "bytes=25000-"
+    assert reqs[-1]["range"] is None
+
+
+def test_no_content_length_restarts_from_zero(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd()
+    url = faultsrv.url("nocl", k=30000, size=120000)
+    gid, locals_ = fault_group(svc, dest, [url])
+    info = wait_final(svc, gid)
+    assert info["state"] == "TRANSFERRED", info
+    assert info["files"][0]["bytes_total"] == 120000
+    assert [r["range"] for r in faultsrv.requests("/nocl/")] == [None, None]
+    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+
+
+def test_size_unknown_until_known(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd()
+    url = faultsrv.url("nocl", n=0, size=150000, rate=100000)
+    gid, locals_ = fault_group(svc, dest, [url])
+    prog = wait_for(lambda: (lambda p: p if p["bytes"] > 0 else None)(
+        svc.qmgr("progress", gid, json=True)), timeout=10, what="bytes to arrive")
+    assert prog["total"] in (None, 0), prog
+    assert prog["percent"] == 0
+    info = wait_final(svc, gid)
+    assert info["state"] == "TRANSFERRED"
+    assert svc.qmgr("progress", gid, json=True)["total"] == 150000
+    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+
+
+def test_stall_mid_body_is_transient_and_resumes(faultsrv, make_qmgrd, dest):
+    svc = make_qmgrd(low_speed_time=1)
+    url = faultsrv.url("stall", k=40000, size=100000, secs=20)
+    gid, locals_ = fault_group(svc, dest, [url])
+    t0 = time.monotonic()
+    info = wait_final(svc, gid, timeout=20)
+    assert info["state"] == "TRANSFERRED", info
+    assert time.monotonic() - t0 < 10
+    assert info["retries"] >= 1
+    assert [r["range"] for r in faultsrv.requests("/stall/")] == [None, "bytes=40000-"]
+    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
