@@ -113,6 +113,7 @@ struct group {
         struct xfer *xfer;      /* the active transfer, or NULL */
         uint64_t retry_at;      /* loop ms when a TRANSIENT_ERROR is retried */
         uint64_t stalled_since; /* loop ms of the first transient error without progress; 0 */
+        uint64_t slice_start;   /* loop ms when the scheduler last started it; 0: never */
         char *notify_program;   /* owned; NULL: no notification command line (§5) */
         char *notify_params;    /* owned; NULL: just the program */
         struct notify_cmd *cmd; /* the command line's run in progress, or NULL */
