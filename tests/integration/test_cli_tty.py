@@ -4,7 +4,8 @@ a terminal.
 
 The download comes from nginx's rate-limited /slow/ location (256 KiB/s), so a 2 MiB file
 takes about 8 s and the pane can be sampled while the bar moves. tmux runs on a private
-socket in the test's directory; the test kills that server (and only it) at the end.
+socket in the test's directory; the test kills that server (and only it, with the sleep that
+keeps its pane open) at the end.
 Needs tmux (Debian package tmux)."""
 import os
 import re
@@ -49,11 +50,11 @@ class Tmux:
         return p.stdout
 
     def start(self, command):
-        # remain-on-exit keeps the pane (and what is on it) after the command ends
+        # The command must outlive what the test looks at (end it with a sleep): a pane that
+        # dies may be redrawn blank.
         self.run("-f", "/dev/null", "new-session", "-d", "-x", "120", "-y", "20", "-s", "t",
                  command)
         self.started = True
-        self.run("set-option", "-t", "t", "remain-on-exit", "on")
 
     def capture(self):
         return self.run("capture-pane", "-p", "-t", "t")
@@ -81,7 +82,7 @@ def test_progress_bar_redraws_one_line(binaries, qmgrd, tmux, slow_file, dest, t
     url, src = slow_file
     local = dest / "slow.bin"
     done = tmp_path / "exit-status"
-    cmd = "%s --socket %s --no-autostart get %s %s; echo $? > %s" % (
+    cmd = "%s --socket %s --no-autostart get %s %s; echo $? > %s; exec sleep 600" % (
         shlex.quote(binaries.qmgr), shlex.quote(qmgrd.socket), shlex.quote(url),
         shlex.quote(str(local)), shlex.quote(str(done)))
     tmux.start("sh -c %s" % shlex.quote(cmd))
@@ -108,7 +109,8 @@ def test_progress_bar_redraws_one_line(binaries, qmgrd, tmux, slow_file, dest, t
     assert moving == sorted(moving), "the percentage went backwards: %s" % moving
     assert len(set(moving)) >= 2, "the bar did not move: %s" % moving
     lines = bar_lines(final)
-    assert len(lines) == 1, "want exactly one bar line at the end:\n%s" % final
+    assert len(lines) == 1, "want exactly one bar line at the end:\n%s\nscreens before:\n%s" % (
+        final, "\n----\n".join(screens[-3:]))
     assert PERCENT.search(lines[0]).group(1) == "100", final
     assert "2.0 MiB" in lines[0], lines[0]
     # nothing but the bar: no error, and the line is not longer than the terminal
@@ -122,7 +124,7 @@ def test_no_bar_when_stderr_is_redirected_on_a_terminal(binaries, qmgrd, tmux, s
     url, src = slow_file
     err = tmp_path / "stderr"
     done = tmp_path / "exit-status"
-    cmd = "%s --socket %s --no-autostart get %s %s 2>%s; echo $? > %s" % (
+    cmd = "%s --socket %s --no-autostart get %s %s 2>%s; echo $? > %s; exec sleep 600" % (
         shlex.quote(binaries.qmgr), shlex.quote(qmgrd.socket), shlex.quote(url),
         shlex.quote(str(dest / "r.bin")), shlex.quote(str(err)), shlex.quote(str(done)))
     tmux.start("sh -c %s" % shlex.quote(cmd))
