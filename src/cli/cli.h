@@ -101,8 +101,8 @@ int cmd_list(struct ctx *, const struct cmd *, int, char **);
 int cmd_reset(struct ctx *, const struct cmd *, int, char **);
 int cmd_version(struct ctx *, const struct cmd *, int, char **);
 int cmd_get(struct ctx *, const struct cmd *, int, char **);
+int cmd_setnotifycmdline(struct ctx *, const struct cmd *, int, char **);
 int cmd_wait(struct ctx *, const struct cmd *, int, char **);
 int cmd_monitor(struct ctx *, const struct cmd *, int, char **);
-int cmd_not_implemented(struct ctx *, const struct cmd *, int, char **);
 
 #endif

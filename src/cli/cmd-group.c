@@ -580,8 +580,64 @@ int cmd_setnoprogresstimeout(struct ctx *ctx, const struct cmd *cmd, int argc, c
                            "SetNoProgressTimeout");
 }
 
-int cmd_not_implemented(struct ctx *ctx, const struct cmd *cmd, int argc, char **argv)
+/* Appends arg to the command line in the quoting the service splits it with: in double
+ * quotes, with \" and \\ escaped. */
+static int append_quoted(char **line, size_t *len, const char *arg)
 {
-        warnx_("%s: not implemented yet", cmd->name);
-        return EXIT_FAILED;
+        size_t need = *len + 2 * strlen(arg) + 4;
+        char *n = realloc(*line, need), *o;
+
+        if (!n)
+                return -1;
+        *line = n;
+        o = n + *len;
+        if (*len)
+                *o++ = ' ';
+        *o++ = '"';
+        for (const char *a = arg; *a; a++) {
+                if (*a == '"' || *a == '\\')
+                        *o++ = '\\';
+                *o++ = *a;
+        }
+        *o++ = '"';
+        *o = '\0';
+        *len = (size_t)(o - n);
+        return 0;
+}
+
+int cmd_setnotifycmdline(struct ctx *ctx, const struct cmd *cmd, int argc, char **argv)
+{
+        qm_group *g = NULL;
+        qm_job *j = NULL;
+        char *line = NULL, *program;
+        size_t len = 0;
+        qm_hresult hr;
+        int ind, r;
+
+        r = no_options(cmd, argc, argv, &ind);
+        if (r >= 0)
+                return r;
+        if (argc - ind < 2)
+                return cmd_usage_error(cmd, "expected GROUP PROGRAM [ARG...]");
+        /* The command line is PROGRAM ARG... (argv[0] included, as on Windows). */
+        for (int i = ind + 1; i < argc; i++) {
+                if (append_quoted(&line, &len, argv[i]) < 0) {
+                        free(line);
+                        return fail_hr("setnotifycmdline", QM_E_OUTOFMEMORY);
+                }
+        }
+        program = absolute_path(argv[ind + 1]);
+        r = program ? resolve_group(ctx, argv[ind], &g) : fail_hr("setnotifycmdline",
+                                                                 QM_E_OUTOFMEMORY);
+        if (!r)
+                r = group_job(g, &j);
+        if (!r) {
+                hr = qm_job_set_notify_cmdline(j, program, line);
+                r = QM_FAILED(hr) ? fail_hr("SetNotifyCmdLine", hr) : print_done(ctx, g, NULL);
+        }
+        qm_job_release(j);
+        qm_group_release(g);
+        free(program);
+        free(line);
+        return r;
 }

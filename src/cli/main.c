@@ -34,7 +34,7 @@ static const struct cmd commands[] = {
         {"setretrydelay", cmd_setretrydelay, "GROUP SECONDS", "set the minimum retry delay"},
         {"setnoprogresstimeout", cmd_setnoprogresstimeout, "GROUP SECONDS",
          "set the no-progress timeout"},
-        {"setnotifycmdline", cmd_not_implemented, "GROUP PROGRAM [ARG...]",
+        {"setnotifycmdline", cmd_setnotifycmdline, "GROUP PROGRAM [ARG...]",
          "run a program when the job finishes or fails"},
         {"wait", cmd_wait, "GROUP [--timeout S]",
          "block until the group is complete (exit 0) or in error (1); 124 on time-out"},

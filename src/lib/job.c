@@ -260,7 +260,18 @@ QM_API qm_hresult qm_job_set_no_progress_timeout(qm_job *job, uint32_t seconds)
 QM_API qm_hresult qm_job_set_notify_cmdline(qm_job *job, const char *program,
                                             const char *parameters)
 {
+        struct qmx_msg p = {0};
+
         if (!GOOD_HANDLE(job, MAGIC_JOB))
                 return QM_E_INVALIDARG;
-        return QM_E_NOTIMPL; /* the schema has program/parameters but no method yet */
+        /* No program clears the setting; the service validates the rest. */
+        if (program) {
+                p.present |= QMX_B(PROGRAM);
+                p.program = (char *)program; /* borrowed for encoding */
+                if (parameters) {
+                        p.present |= QMX_B(PARAMETERS);
+                        p.parameters = (char *)parameters;
+                }
+        }
+        return job_change(job, QMX_M_JOB_SET_NOTIFY_CMDLINE, &p);
 }
