@@ -255,9 +255,8 @@ int main(int argc, char **argv)
         if (!attach && !no_resume && QM_FAILED(hr = qm_group_resume(group)))
                 die_hr("ResumeGroup", hr);
         if (no_resume) {
-                qm_group_release(group);
-                qm_qmgr_release(qm);
-                return 0;
+                rc = 0;
+                goto out;
         }
 
         /* The event loop: callbacks run inside qm_qmgr_dispatch(). A program with its own
@@ -269,7 +268,8 @@ int main(int argc, char **argv)
                         die_hr("lost the service", hr);
                 if (timeout > 0 && time(NULL) - start >= timeout) {
                         fprintf(stderr, "fetch: timed out after %ld s\n", timeout);
-                        return 124;
+                        rc = 124;
+                        goto out;
                 }
         }
 
@@ -286,6 +286,7 @@ int main(int argc, char **argv)
                 qm_group_cancel(group); /* keeps files already complete, removes the group */
                 rc = 1;
         }
+out:
         qm_group_release(group);
         qm_qmgr_release(qm);
         for (uint32_t i = 0; i < n; i++)
