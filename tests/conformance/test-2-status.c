@@ -81,7 +81,7 @@ TEST(test_2_1_http_404_gives_error_suspended_0x300)
         uint32_t st = 0, w32 = 0, tr = 0, nr = 99;
 
         ASSERT_HR(QM_S_OK, qm_group_resume(g));
-        ASSERT_EQ_INT(0x300, conf_wait_status(g, QM_STATUS_GROUP_ERROR, QM_STATUS_GROUP_ERROR, 10));
+        ASSERT_EQ_INT(0x300, conf_wait_status(g, QM_STATUS_GROUP_ERROR, QM_STATUS_GROUP_ERROR, 5));
         ASSERT_HR(QM_S_OK, qm_job1_get_status(job, &st, &w32, &tr, &nr));
         ASSERT_EQ_INT(QM_STATUS_JOB_ERROR, st);
         ASSERT_EQ_INT(2, w32);   /* ERROR_FILE_NOT_FOUND */
@@ -99,7 +99,7 @@ TEST(test_2_1_http_410_is_fatal_with_transport_410)
         uint32_t st = 0, w32 = 0, tr = 0, nr = 99;
 
         ASSERT_HR(QM_S_OK, qm_group_resume(g));
-        ASSERT_EQ_INT(FAILED, conf_wait_status(g, QM_STATUS_GROUP_ERROR, QM_STATUS_GROUP_ERROR, 10));
+        ASSERT_EQ_INT(FAILED, conf_wait_status(g, QM_STATUS_GROUP_ERROR, QM_STATUS_GROUP_ERROR, 5));
         ASSERT_HR(QM_S_OK, qm_job1_get_status(job, &st, &w32, &tr, &nr));
         ASSERT_EQ_INT(QM_STATUS_JOB_ERROR, st);
         ASSERT_EQ_INT(410, tr);

@@ -349,7 +349,7 @@ TEST(test_4_3_job1_get_status_error_fields_point_at_the_failure)
         uint32_t st = 0, w32 = 0, tr = 0, nr = 9;
 
         ASSERT_HR(QM_S_OK, qm_group_resume(g));
-        conf_wait_status(g, 0xffffffff, 0x300, 10);
+        conf_wait_status(g, 0xffffffff, 0x300, 5);
         ASSERT_HR(QM_S_OK, qm_job1_get_status(job, &st, &w32, &tr, &nr));
         ASSERT_EQ_INT(QM_STATUS_JOB_ERROR, st);
         ASSERT_EQ_INT(403, tr);

@@ -133,7 +133,7 @@ TEST(test_4_4_fatal_error_keeps_finished_files_committable)
         qm_group *g = conf_group_with_files(qm, NULL, 2, u, l);
 
         ASSERT_HR(QM_S_OK, qm_group_resume(g));
-        conf_wait_status(g, 0xffffffff, 0x300, 10);
+        conf_wait_status(g, 0xffffffff, 0x300, 5);
         ASSERT_HR(BG_S_PARTIAL_COMPLETE, qm_group_cancel(g));
         ASSERT_TRUE(conf_same_bytes(l[0], CONF_A));
         ASSERT_FALSE(conf_exists(l[1]));

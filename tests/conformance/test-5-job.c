@@ -66,7 +66,7 @@ TEST(test_5_state_error_after_404)
         qm_job *j = job_of(g);
 
         ASSERT_HR(QM_S_OK, qm_job_resume(j));
-        conf_wait_state(j, BG_JOB_STATE_ERROR, 10);
+        conf_wait_state(j, BG_JOB_STATE_ERROR, 5);
         ASSERT_EQ_INT(0x300, conf_status(g));
         qm_group_cancel(g);
 }
@@ -150,7 +150,7 @@ TEST(test_5_get_error_after_404_names_code_context_file_and_description)
         qm_job_error e = {0};
 
         ASSERT_HR(QM_S_OK, qm_group_resume(g));
-        conf_wait_state(j, BG_JOB_STATE_ERROR, 10);
+        conf_wait_state(j, BG_JOB_STATE_ERROR, 5);
         ASSERT_HR(QM_S_OK, qm_job_get_error(j, &e));
         ASSERT_HR(BG_E_HTTP_ERROR_404, e.code);
         ASSERT_EQ_INT(BG_ERROR_CONTEXT_REMOTE_FILE, e.context);
