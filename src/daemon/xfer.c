@@ -444,16 +444,16 @@ static void report_failure(struct xfer *x)
 {
         struct group *g = x->g;
         uint32_t index = x->index;
-        const struct xfer_verdict *v = &x->verdict;
+        const struct xfer_verdict v = x->verdict; /* a copy: x is freed below */
         uint32_t retry_after = x->retry_after;
 
         log_debug("group %s: file %u: %s (0x%08x %s)", g->id_str, index, x->errmsg,
-                  (uint32_t)v->hr, qm_hresult_name(v->hr));
-        group_set_error(g, v->hr, v->context, index, v->win32, v->transport, x->errmsg);
+                  (uint32_t)v.hr, qm_hresult_name(v.hr));
+        group_set_error(g, v.hr, v.context, index, v.win32, v.transport, x->errmsg);
         store_save_file(g->d->store, g, index);
         g->xfer = NULL;
         xfer_free(x);
-        group_transfer_failed(g, index, v->transient, retry_after);
+        group_transfer_failed(g, index, v.transient, retry_after);
 }
 
 static void sync_done(uv_fs_t *req)
