@@ -65,6 +65,7 @@ static void persist(struct group *g)
         g->modified = now_unix();
         if (store_save_group(g->d->store, g) < 0)
                 log_error("group %s: a change could not be saved", g->id_str);
+        notify_group_changed(g);
 }
 
 /* ---- IBackgroundCopyQMgr ------------------------------------------------------------ */
@@ -98,6 +99,7 @@ static qm_hresult m_create_group(struct ipc_call *c, struct qmx_msg *in, struct 
         }
         group_link(d, g);
         log_info("group %s: created by uid %u", g->id_str, (unsigned)c->uid);
+        notify_group_changed(g);
         return QM_S_OK;
 }
 
@@ -713,6 +715,7 @@ static qm_hresult m_add_files(struct ipc_call *c, struct qmx_msg *in, struct qmx
         }
         g->modified = now_unix();
         log_debug("group %s: %u file(s) added", g->id_str, n);
+        notify_group_changed(g);
         hr = QM_S_OK;
 out:
         for (uint32_t i = 0; locals && i < n; i++)

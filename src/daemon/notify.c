@@ -297,6 +297,12 @@ void notify_group_state(struct group *g, uint32_t from, uint32_t to)
         notify_cmd_state(g, to);
 }
 
+void notify_group_changed(struct group *g)
+{
+        if (g->d->notify)
+                send_update(g->d->notify, g);
+}
+
 void notify_group_removed(struct group *g, bool committed)
 {
         struct notify *n = g->d->notify;

@@ -196,6 +196,8 @@ void notify_free(struct notify *n);
 /* From group_set_state() after every transition, and when a group goes away. */
 void notify_group_state(struct group *g, uint32_t from, uint32_t to);
 void notify_group_removed(struct group *g, bool committed);
+/* A change that is not a transition (creation, files, properties): watchers get an update. */
+void notify_group_changed(struct group *g);
 /* From ipc-server.c when a subscribed connection closes. */
 void notify_conn_closed(struct conn *c, struct subscriber *s);
 struct ipc_call;

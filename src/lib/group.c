@@ -177,7 +177,12 @@ QM_API qm_hresult qm_group_get_job(qm_group *group, const qm_guid *id, qm_job1 *
 
 QM_API qm_hresult qm_group_create_job(qm_group *group, const qm_guid *id, qm_job1 **ret)
 {
-        return group_job_call(group, QMX_M_CREATE_JOB, id, ret);
+        qm_hresult hr = group_job_call(group, QMX_M_CREATE_JOB, id, ret);
+
+        /* A handle exists only for a group that existed, so a group the service no longer
+         * knows was cancelled: QMGR.md §4.2 gives CreateJob QM_E_INVALID_STATE for that
+         * (docs/design.md), where every other call keeps QM_E_ITEM_NOT_FOUND. */
+        return hr == QM_E_ITEM_NOT_FOUND ? QM_E_INVALID_STATE : hr;
 }
 
 QM_API qm_hresult qm_group_suspend(qm_group *group)
