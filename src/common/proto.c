@@ -344,11 +344,40 @@ json_t *qmx_reply_new(enum qmx_method_id id, const struct qmx_msg *reply, bool c
                          continues ? json_true() : NULL);
 }
 
+/* Replaces every byte that is not part of a valid UTF-8 sequence by '?', in place: messages
+ * are cut by bytes (snprintf), which may split a character, and JSON needs valid UTF-8. */
+static void utf8_sanitize(char *s)
+{
+        unsigned char *p = (unsigned char *)s;
+
+        while (*p) {
+                int len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
+                                                             : (*p & 0xF8) == 0xF0 ? 4 : 0;
+                char one[5] = { 0 };
+                int i;
+
+                for (i = 0; i < len && p[i]; i++)
+                        one[i] = (char)p[i];
+                if (len == 0 || i < len || qmx_utf8_count(one) != 1) {
+                        *p++ = '?';
+                        continue;
+                }
+                p += len;
+        }
+}
+
 json_t *qmx_error_new(qm_hresult hr, const char *message)
 {
-        return json_pack("{ss s{si ss ss}}", "error", QMX_ERROR_NAME, "parameters", "hresult",
-                         (int)hr, "name", qm_hresult_name(hr), "message",
-                         message ? message : qm_strerror(hr));
+        char *copy = strdup(message ? message : qm_strerror(hr));
+        json_t *e;
+
+        if (!copy)
+                return NULL;
+        utf8_sanitize(copy);
+        e = json_pack("{ss s{si ss ss}}", "error", QMX_ERROR_NAME, "parameters", "hresult",
+                      (int)hr, "name", qm_hresult_name(hr), "message", copy);
+        free(copy);
+        return e;
 }
 
 /* ---- decoding ------------------------------------------------------------------------- */
@@ -623,8 +652,11 @@ qm_hresult qmx_reply_parse(enum qmx_method_id id, const char *buf, size_t len,
                 struct qmx_msg e;
 
                 if (!json_is_string(error) ||
-                    qmx_decode(params, B(HRESULT), B(NAME) | B(MESSAGE), &e, NULL, 0) < 0 ||
-                    e.hresult >= 0) {
+                    qmx_decode(params, B(HRESULT), B(NAME) | B(MESSAGE), &e, NULL, 0) < 0) {
+                        hr = QM_E_PROTOCOL;
+                } else if (e.hresult >= 0) {
+                        /* An error must carry a failure code. */
+                        qmx_msg_clear(&e);
                         hr = QM_E_PROTOCOL;
                 } else {
                         hr = e.hresult;

@@ -199,6 +199,8 @@ json_t *ipc_process(struct ipc_call *call, const char *text, size_t len)
                 /* no reply */
         } else if (QM_FAILED(hr)) {
                 reply = qmx_error_new(hr, call->err[0] ? call->err : NULL);
+                if (!reply) /* never leave a call unanswered */
+                        reply = qmx_error_new(hr, NULL);
         } else {
                 if (hr != QM_S_OK) {
                         out.result = hr;
