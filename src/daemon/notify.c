@@ -37,6 +37,7 @@ struct notify {
         uv_timer_t due_timer;  /* the next redelivery */
         uv_timer_t tick_timer; /* progress updates while someone watches */
         bool ticking;
+        int closed; /* timers closed so far, at shutdown */
 };
 
 static void pump(struct notify *n);
@@ -503,19 +504,20 @@ int notify_new(struct daemon *d, struct notify **ret)
         return 0;
 }
 
+/* Frees n when the second of its two timers has closed (libuv closes in any order). */
 static void timer_closed(uv_handle_t *h)
 {
         struct notify *n = h->data;
 
-        if (h == (uv_handle_t *)&n->tick_timer) {
-                while (n->events) {
-                        struct notify_event *ev = n->events;
+        if (++n->closed < 2)
+                return;
+        while (n->events) {
+                struct notify_event *ev = n->events;
 
-                        n->events = ev->next;
-                        free(ev);
-                }
-                free(n);
+                n->events = ev->next;
+                free(ev);
         }
+        free(n);
 }
 
 /* Subscribers go with their connections (ipc_server_free closes them first). */
