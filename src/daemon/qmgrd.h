@@ -86,6 +86,11 @@ struct qfile {
         char *etag;           /* owned; strong validator of the server copy, or NULL */
         int64_t last_modified; /* Unix time from Last-Modified, or -1 */
         uint64_t high_water;  /* most bytes_done seen since the service started (progress) */
+        /* Kept by the transfer engine (xfer.c); zero when loaded or added. */
+        bool syncing;         /* every byte is here; its data is being synced (not complete yet) */
+        bool seen;            /* the engine opened its temporary file since the service started */
+        uint64_t durable;     /* bytes of the temporary file known to be synced */
+        uint32_t trunc_gen;   /* bumped whenever the temporary file is truncated */
 };
 
 struct group {
@@ -225,6 +230,11 @@ void sched_init(struct daemon *d);
 /* Asks for a scheduling pass on the next loop iteration (coalesced). */
 void sched_kick(struct daemon *d);
 void sched_close(struct daemon *d);
+/* From the engine when g's file finished transferring (its data now syncs in the background):
+ * starts g's next file at once while its turn lasts, else queues g. */
+void sched_next_file(struct group *g);
+/* The first file of g neither complete nor syncing, or -1. */
+int32_t sched_next_index(const struct group *g);
 
 /* ---- store.c ------------------------------------------------------------------------- */
 
@@ -258,6 +268,9 @@ uint32_t xfer_active_count(struct xfer_engine *xe);
 int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index);
 /* Stops g's transfer at once, keeping the bytes written so far. */
 void xfer_stop(struct group *g);
+/* Syncs the temporary files of the moving files in the thread pool, then records in one
+ * transaction, for each, the offset it had before the sync (never more than is durable). */
+void xfer_checkpoint(struct xfer_engine *xe);
 
 /* ---- xfer-error.c -------------------------------------------------------------------- */
 

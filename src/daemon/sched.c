@@ -4,7 +4,10 @@
  * priority round-robin in time slices (creation order for the first turn); each group transfers its files one after another, in order
  * (§4.4), and at most max_active_transfers files move at once. Groups waiting out a retry
  * delay are re-queued when it expires. A pass runs soon after anything changes
- * (sched_kick(), coalesced into one zero-delay timer), never from inside a curl callback. */
+ * (sched_kick(), coalesced into one zero-delay timer), never from inside a curl callback.
+ * When a file has all its bytes, its data syncs in the background (xfer.c batches the syncs)
+ * while the group's next file already transfers: sched_next_file() starts it at once during
+ * the group's turn, without a state change or a store write between files. */
 #include "qmgrd.h"
 
 /* How long a background group transfers before it yields its slot to a waiting group of the
@@ -40,12 +43,20 @@ void sched_close(struct daemon *d)
         uv_close((uv_handle_t *)&d->retry_timer, NULL);
 }
 
-static int32_t first_incomplete(const struct group *g)
+int32_t sched_next_index(const struct group *g)
 {
         for (uint32_t i = 0; i < g->n_files; i++)
-                if (!g->files[i].complete)
+                if (!g->files[i].complete && !g->files[i].syncing)
                         return (int32_t)i;
         return -1;
+}
+
+static bool any_syncing(const struct group *g)
+{
+        for (uint32_t i = 0; i < g->n_files; i++)
+                if (g->files[i].syncing)
+                        return true;
+        return false;
 }
 
 /* Whether g's turn is still running (it is between two files of its slice). */
@@ -56,10 +67,12 @@ static bool in_slice(const struct group *g, uint64_t now)
 
 static void start_group(struct daemon *d, struct group *g, uint64_t now)
 {
-        int32_t i = first_incomplete(g);
+        int32_t i = sched_next_index(g);
 
         if (i < 0) {
-                group_set_state(g, BG_JOB_STATE_TRANSFERRED);
+                /* Every byte is here; files still syncing complete the group when synced. */
+                group_set_state(g, any_syncing(g) ? BG_JOB_STATE_TRANSFERRING
+                                                  : BG_JOB_STATE_TRANSFERRED);
                 return;
         }
         if (!in_slice(g, now))
@@ -69,6 +82,31 @@ static void start_group(struct daemon *d, struct group *g, uint64_t now)
                 /* A local failure: the engine set the group's error. */
                 group_set_state(g, BG_JOB_STATE_ERROR);
         }
+}
+
+void sched_next_file(struct group *g)
+{
+        struct daemon *d = g->d;
+        uint64_t now = uv_now(d->loop);
+        int32_t i;
+
+        if (d->stopping || g->xfer)
+                return;
+        i = sched_next_index(g);
+        if (i < 0) {
+                sched_kick(d); /* a slot is free */
+                return;
+        }
+        if (in_slice(g, now) && xfer_active_count(d->xe) < d->cfg.max_active_transfers) {
+                /* The same turn goes on: no state change, no store write between files. */
+                if (xfer_start(d->xe, g, (uint32_t)i) < 0)
+                        group_set_state(g, BG_JOB_STATE_ERROR);
+                else
+                        return;
+        } else {
+                group_set_state(g, BG_JOB_STATE_QUEUED);
+        }
+        sched_kick(d);
 }
 
 /* The queued group of this priority to start: one whose turn is still running (its next

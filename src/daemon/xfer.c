@@ -7,6 +7,7 @@
  * Content-Range, size), never writes past the known size, and syncs the data before it
  * reports the file complete. It reports outcomes to the group model (group.c) and never
  * changes a group's state itself except CONNECTING -> TRANSFERRING. */
+/* sync_file_range and syncfs need _GNU_SOURCE (set by meson). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -25,12 +26,51 @@
 
 #include "qmgrd.h"
 
+/* Files whose bytes are all here wait in a queue for their data to be synced; one thread-pool
+ * job at a time syncs a whole batch (fdatasync for one file, one syncfs per file system for
+ * more), so files completing close together share one disk flush, and their completions are
+ * saved in one transaction, in order. */
+struct sync_batch {
+        uv_work_t work;
+        struct xfer_engine *xe;
+        struct xfer **x;
+        uint32_t n;
+};
+
+/* A checkpoint: the moving files' offsets captured, then their data synced in the pool. */
+struct ckpt_item {
+        int fd; /* a dup: the transfer may end while the job runs */
+        qm_guid group;
+        uint32_t index, trunc_gen;
+        uint64_t offset;
+        int err;
+};
+struct ckpt_job {
+        uv_work_t work;
+        struct xfer_engine *xe;
+        struct ckpt_item *items;
+        uint32_t n;
+};
+
 struct xfer_engine {
         struct daemon *d; /* borrowed */
         CURLM *multi;
         uv_timer_t timer;
-        uint32_t active;
+        uint32_t active;     /* moving transfers (a slot each) */
+        struct xfer *sync_head, *sync_tail; /* waiting for the next batch */
+        uint32_t n_sync;     /* waiting plus being synced */
+        struct sync_batch *batch; /* the batch being synced, or NULL */
+        bool ckpt_running;
+        uint32_t jobs;       /* thread-pool jobs in flight */
+        bool closed;         /* freed by its owner: really freed when the jobs are done */
+        bool in_tx;
 };
+
+/* Above this many files waiting for their sync, no new transfer starts (descriptors). */
+#define MAX_SYNC_BACKLOG 256u
+/* Writeback of a moving file is started every this many bytes, so that its final sync has
+ * little left to write. */
+#define WRITEBACK_BYTES (8u << 20)
 
 /* One socket curl asked us to watch. */
 struct sock_ctx {
@@ -71,8 +111,54 @@ struct xfer {
         bool failed;
         struct xfer_verdict verdict;
         char errmsg[256];
-        uv_fs_t sync_req;
+        bool counted;             /* holds a slot (xe->active) */
+        uint64_t wb_off;          /* writeback was started for the bytes before this offset */
+        int sync_err;             /* of the batch sync */
+        struct xfer *sync_next;   /* in the engine's sync queue */
 };
+
+static void engine_really_free(struct xfer_engine *xe);
+
+/* One transaction around the store writes of a batch (no nesting: inner calls are no-ops). */
+static bool tx_begin(struct xfer_engine *xe)
+{
+        if (xe->in_tx || store_begin(xe->d->store) < 0)
+                return false;
+        xe->in_tx = true;
+        return true;
+}
+
+static void tx_end(struct xfer_engine *xe, bool began)
+{
+        if (!began)
+                return;
+        xe->in_tx = false;
+        if (store_commit(xe->d->store) < 0)
+                store_rollback(xe->d->store);
+}
+
+/* Saves file index of g with the offset known to be durable, never more (TESTING.md I2): the
+ * store's offset is where a restart resumes. */
+static void save_durable(struct group *g, uint32_t index)
+{
+        struct qfile *f = &g->files[index];
+        uint64_t live = f->bytes_done;
+
+        if (!f->complete && f->bytes_done > f->durable)
+                f->bytes_done = f->durable;
+        store_save_file(g->d->store, g, index);
+        f->bytes_done = live;
+}
+
+static int truncate_temp(int fd, struct qfile *f, uint64_t len)
+{
+        if (ftruncate(fd, (off_t)len) < 0)
+                return -errno;
+        f->trunc_gen++;
+        if (f->durable > len)
+                f->durable = len;
+        return 0;
+}
 
 static struct qfile *xfer_file(struct xfer *x)
 {
@@ -139,7 +225,8 @@ static void xfer_release(struct xfer *x)
 static void xfer_free(struct xfer *x)
 {
         xfer_release(x);
-        x->xe->active--;
+        if (x->counted)
+                x->xe->active--;
         free(x);
 }
 
@@ -273,9 +360,11 @@ static bool restart_from_zero(struct xfer *x, const char *why)
 {
         struct qfile *f = xfer_file(x);
 
+        int r;
+
         log_info("group %s: file %u: %s; restarting it from zero", x->g->id_str, x->index, why);
-        if (ftruncate(x->fd, 0) < 0) {
-                fail_local(x, errno, "truncating the temporary file");
+        if ((r = truncate_temp(x->fd, f, 0)) < 0) {
+                fail_local(x, -r, "truncating the temporary file");
                 return false;
         }
         f->bytes_done = 0;
@@ -283,7 +372,7 @@ static bool restart_from_zero(struct xfer *x, const char *why)
         free(f->etag);
         f->etag = NULL;
         f->last_modified = -1;
-        store_save_file(x->g->d->store, x->g, x->index);
+        save_durable(x->g, x->index);
         x->restart = true;
         return false;
 }
@@ -305,6 +394,8 @@ static bool validate_response(struct xfer *x)
 {
         struct qfile *f = xfer_file(x);
         uint64_t total = BG_SIZE_UNKNOWN;
+        bool truncated = false;
+        int r;
 
         x->validated = true;
         if (x->status == 200) {
@@ -314,12 +405,14 @@ static bool validate_response(struct xfer *x)
                         log_info("group %s: file %u: the server sent the whole file; "
                                  "restarting it from zero",
                                  x->g->id_str, x->index);
-                        if (ftruncate(x->fd, 0) < 0) {
-                                fail_local(x, errno, "truncating the temporary file");
+                        if ((r = truncate_temp(x->fd, f, 0)) < 0) {
+                                fail_local(x, -r, "truncating the temporary file");
                                 return false;
                         }
                         x->offset = 0;
+                        x->wb_off = 0;
                         f->bytes_done = 0;
+                        truncated = true;
                 }
                 if (x->content_length >= 0)
                         total = (uint64_t)x->content_length;
@@ -360,7 +453,11 @@ static bool validate_response(struct xfer *x)
                 free(f->etag);
                 f->etag = x->etag[0] ? strdup(x->etag) : NULL;
                 f->last_modified = x->last_modified;
-                store_save_file(x->g->d->store, x->g, x->index);
+                /* While nothing of the file is durable the store says offset 0 and a restart
+                 * starts from zero: the validators are saved with the first checkpoint or the
+                 * completion (no store write per small file). */
+                if (f->durable > 0 || truncated)
+                        save_durable(x->g, x->index);
         }
         return true;
 }
@@ -414,6 +511,13 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
         }
         x->written += len;
         f->bytes_done = x->offset + x->written;
+        if (f->bytes_done - x->wb_off >= WRITEBACK_BYTES) {
+                /* Start the writeback of what was written (it does not wait for it), so that
+                 * the final sync has little left to do. */
+                sync_file_range(x->fd, (off64_t)x->wb_off, (off64_t)(f->bytes_done - x->wb_off),
+                                SYNC_FILE_RANGE_WRITE);
+                x->wb_off = f->bytes_done;
+        }
         if (f->bytes_done > f->high_water) {
                 /* Only bytes never had before are progress (a server that always ignores
                  * ranges on a flaky link must not retry forever, R1). */
@@ -450,38 +554,198 @@ static void report_failure(struct xfer *x)
         log_debug("group %s: file %u: %s (0x%08x %s)", g->id_str, index, x->errmsg,
                   (uint32_t)v.hr, qm_hresult_name(v.hr));
         group_set_error(g, v.hr, v.context, index, v.win32, v.transport, x->errmsg);
-        store_save_file(g->d->store, g, index);
-        g->xfer = NULL;
+        save_durable(g, index);
+        if (g->xfer == x)
+                g->xfer = NULL;
         xfer_free(x);
         group_transfer_failed(g, index, v.transient, retry_after);
 }
 
-static void sync_done(uv_fs_t *req)
-{
-        struct xfer *x = req->data;
-        struct group *g = x->g;
-        struct daemon *d = x->xe->d;
-        uint32_t index = x->index;
-        int r = (int)req->result;
+static void sync_batch_start(struct xfer_engine *xe);
 
-        uv_fs_req_cleanup(req);
-        if (!g) { /* the group was suspended or removed meanwhile */
+static void sync_batch_work(uv_work_t *w)
+{
+        struct sync_batch *b = w->data;
+        dev_t devs[8];
+        int errs[8];
+        uint32_t ndev = 0;
+
+        if (b->n == 1) {
+                b->x[0]->sync_err = fdatasync(b->x[0]->fd) < 0 ? -errno : 0;
+                return;
+        }
+        /* One syncfs per file system flushes every file of the batch in one journal commit;
+         * if it fails (or there are too many file systems), each file is synced alone so
+         * that only a file whose data failed is failed. */
+        for (uint32_t i = 0; i < b->n; i++) {
+                struct xfer *x = b->x[i];
+                uint32_t k;
+
+                for (k = 0; k < ndev && devs[k] != x->dev; k++)
+                        ;
+                if (k == ndev && ndev < 8) {
+                        devs[ndev] = x->dev;
+                        errs[ndev] = syncfs(x->fd) < 0 ? -errno : 0;
+                        ndev++;
+                }
+                if (k < ndev && errs[k] == 0)
+                        x->sync_err = 0;
+                else
+                        x->sync_err = fdatasync(x->fd) < 0 ? -errno : 0;
+        }
+}
+
+/* The file's data is durable: it counts as transferred (saved by the caller's transaction). */
+static void file_synced(struct xfer *x)
+{
+        struct group *g = x->g;
+        struct qfile *f = xfer_file(x);
+
+        f->syncing = false;
+        f->complete = true;
+        f->bytes_total = f->bytes_done;
+        f->durable = f->bytes_done;
+        g->stalled_since = 0;
+        /* A transient error this file had is over: no stale error on a healthy group. */
+        if (g->err.hr != QM_S_OK && g->err.file_index == x->index)
+                group_clear_error(g);
+        if (store_save_file(g->d->store, g, x->index) < 0)
+                log_error("group %s: file %u: completion could not be saved", g->id_str,
+                          x->index);
+        log_debug("group %s: file %u complete (%llu bytes)", g->id_str, x->index,
+                  (unsigned long long)f->bytes_done);
+}
+
+static void sync_failed(struct xfer *x)
+{
+        struct group *g = x->g;
+        struct qfile *f = xfer_file(x);
+        int err = -x->sync_err;
+
+        /* After a failed sync nothing past the last durable point can be trusted (fsyncgate):
+         * the file starts over. The group's next file, already moving, stops. */
+        f->syncing = false;
+        if (truncate_temp(x->fd, f, 0) == 0)
+                f->bytes_done = 0;
+        xfer_stop(g);
+        fail_local(x, err, "syncing the temporary file");
+        report_failure(x);
+}
+
+static void sync_batch_done(uv_work_t *w, int status)
+{
+        struct sync_batch *b = w->data;
+        struct xfer_engine *xe = b->xe;
+        struct daemon *d = xe->d;
+        bool tx;
+
+        (void)status;
+        xe->batch = NULL;
+        xe->jobs--;
+        xe->n_sync -= b->n;
+        if (xe->closed) {
+                for (uint32_t i = 0; i < b->n; i++)
+                        xfer_free(b->x[i]);
+                free(b->x);
+                free(b);
+                if (!xe->jobs)
+                        engine_really_free(xe);
+                return;
+        }
+        /* Every completion of the batch in one transaction, in order; the group states after
+         * it, so that nobody hears of a complete group before the store says so. */
+        tx = tx_begin(xe);
+        for (uint32_t i = 0; i < b->n; i++)
+                if (b->x[i]->g && b->x[i]->sync_err == 0)
+                        file_synced(b->x[i]);
+        tx_end(xe, tx);
+        for (uint32_t i = 0; i < b->n; i++) {
+                struct xfer *x = b->x[i];
+                struct group *g = x->g;
+
+                if (!g) { /* the group was stopped or removed meanwhile */
+                        xfer_free(x);
+                        continue;
+                }
+                if (x->sync_err) {
+                        sync_failed(x); /* frees x */
+                        continue;
+                }
                 xfer_free(x);
-                sched_kick(d);
+                if (g->state == BG_JOB_STATE_TRANSFERRED ||
+                    !g->files[g->n_files - 1].complete)
+                        continue;
+                {
+                        bool all = true;
+
+                        for (uint32_t k = 0; k < g->n_files && all; k++)
+                                all = g->files[k].complete;
+                        if (all)
+                                group_set_state(g, BG_JOB_STATE_TRANSFERRED);
+                }
+        }
+        free(b->x);
+        free(b);
+        sched_kick(d);
+        sync_batch_start(xe);
+}
+
+static void sync_batch_start(struct xfer_engine *xe)
+{
+        struct sync_batch *b;
+        uint32_t n = 0;
+
+        if (xe->batch || !xe->sync_head || xe->closed)
+                return;
+        b = calloc(1, sizeof(*b));
+        for (struct xfer *x = xe->sync_head; x; x = x->sync_next)
+                n++;
+        if (b)
+                b->x = calloc(n, sizeof(*b->x));
+        if (!b || !b->x) {
+                free(b);
+                return; /* tried again at the next completion */
+        }
+        for (struct xfer *x = xe->sync_head; x; x = x->sync_next)
+                b->x[b->n++] = x;
+        xe->sync_head = xe->sync_tail = NULL;
+        b->xe = xe;
+        b->work.data = b;
+        if (uv_queue_work(xe->d->loop, &b->work, sync_batch_work, sync_batch_done) < 0) {
+                /* Cannot happen with valid arguments; sync here rather than lose the files. */
+                sync_batch_work(&b->work);
+                xe->batch = b;
+                xe->jobs++;
+                sync_batch_done(&b->work, 0);
                 return;
         }
-        if (r < 0) {
-                /* After a failed sync nothing past the last durable point can be trusted
-                 * (fsyncgate): the file starts over. */
-                if (ftruncate(x->fd, 0) == 0)
-                        xfer_file(x)->bytes_done = 0;
-                fail_local(x, -r, "syncing the temporary file");
-                report_failure(x);
-                return;
+        xe->batch = b;
+        xe->jobs++;
+}
+
+/* Every byte of x's file is here: its data is synced in the next batch, and the group goes
+ * on with its next file meanwhile (the file completes, in order, when synced). */
+static void sync_enqueue(struct xfer *x)
+{
+        struct xfer_engine *xe = x->xe;
+        struct group *g = x->g;
+
+        xfer_file(x)->syncing = true;
+        if (g->xfer == x)
+                g->xfer = NULL;
+        if (x->counted) {
+                xe->active--;
+                x->counted = false;
         }
-        g->xfer = NULL;
-        xfer_free(x);
-        group_file_done(g, index);
+        x->sync_next = NULL;
+        if (xe->sync_tail)
+                xe->sync_tail->sync_next = x;
+        else
+                xe->sync_head = x;
+        xe->sync_tail = x;
+        xe->n_sync++;
+        sync_batch_start(xe);
+        sched_next_file(g);
 }
 
 /* The remote file changed under a resumed transfer: start the same file again, from zero,
@@ -543,7 +807,7 @@ static void xfer_finished(struct xfer *x, CURLcode rc)
                 if (f->bytes_total == BG_SIZE_UNKNOWN && x->offset + x->written > 0) {
                         /* Without a size an interrupted body cannot be resumed (R11): the
                          * file starts over from zero next time. */
-                        if (ftruncate(x->fd, 0) == 0)
+                        if (truncate_temp(x->fd, f, 0) == 0)
                                 f->bytes_done = 0;
                 }
                 fail_with(x, &v, "%s", x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc));
@@ -555,11 +819,7 @@ static void xfer_finished(struct xfer *x, CURLcode rc)
                 return;
         }
         /* The data must be durable before the file can count as transferred. */
-        x->sync_req.data = x;
-        if (uv_fs_fdatasync(x->xe->d->loop, &x->sync_req, x->fd, sync_done) < 0) {
-                fail_local(x, EIO, "syncing the temporary file");
-                report_failure(x);
-        }
+        sync_enqueue(x);
 }
 
 static void check_multi_info(struct xfer_engine *xe)
@@ -685,13 +945,27 @@ int xfer_engine_new(struct daemon *d, struct xfer_engine **ret)
         return 0;
 }
 
+static void engine_really_free(struct xfer_engine *xe)
+{
+        while (xe->sync_head) {
+                struct xfer *x = xe->sync_head;
+
+                xe->sync_head = x->sync_next;
+                xfer_free(x);
+        }
+        curl_multi_cleanup(xe->multi);
+        curl_global_cleanup();
+        free(xe);
+}
+
 static void engine_timer_closed(uv_handle_t *h)
 {
         struct xfer_engine *xe = h->data;
 
-        curl_multi_cleanup(xe->multi);
-        curl_global_cleanup();
-        free(xe);
+        /* A sync or checkpoint job still in the pool frees the engine when it ends. */
+        xe->closed = true;
+        if (!xe->jobs)
+                engine_really_free(xe);
 }
 
 /* Every transfer must have been stopped (xfer_stop) before. */
@@ -705,24 +979,80 @@ void xfer_engine_free(struct xfer_engine *xe)
 
 uint32_t xfer_active_count(struct xfer_engine *xe)
 {
-        return xe->active;
+        /* A long queue of files waiting for their sync holds descriptors: start nothing new
+         * until it drains (the batch's end kicks the scheduler). */
+        return xe->n_sync >= MAX_SYNC_BACKLOG ? UINT32_MAX / 2 : xe->active;
 }
 
 /* ---- starting and stopping ------------------------------------------------------------- */
 
-/* Opens the file's temporary file, creating it (and recording its name) when there is none
- * yet, and sets x->offset to the bytes really in it. */
+static int temp_name(const char *local, char *path, size_t size)
+{
+        char dirbuf[PATH_MAX], basebuf[PATH_MAX], rnd[8];
+
+        snprintf(dirbuf, sizeof(dirbuf), "%s", local);
+        snprintf(basebuf, sizeof(basebuf), "%s", local);
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+                return -EIO;
+        if ((size_t)snprintf(path, size, "%s/.%.100s.%02x%02x%02x%02x%02x%02x.qmgr-part",
+                             dirname(dirbuf), basename(basebuf), (uint8_t)rnd[0],
+                             (uint8_t)rnd[1], (uint8_t)rnd[2], (uint8_t)rnd[3], (uint8_t)rnd[4],
+                             (uint8_t)rnd[5]) >= size)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+/* Names the temporary files of this file and of up to NAME_AHEAD files after it that have
+ * none yet, and records the names in one transaction before any of them exists, so that a
+ * crash cannot orphan one and small files do not cost a store commit each. */
+#define NAME_AHEAD 256u
+static int name_temps(struct xfer_engine *xe, struct group *g, uint32_t index)
+{
+        char path[PATH_MAX];
+        bool tx = tx_begin(xe);
+        int r = 0;
+
+        for (uint32_t i = index, n = 0; i < g->n_files && n < NAME_AHEAD; i++) {
+                struct qfile *f = &g->files[i];
+
+                if (f->temp || f->complete || f->syncing)
+                        continue;
+                if ((r = temp_name(f->local, path, sizeof(path))) < 0 && i == index)
+                        break;
+                if (r < 0) {
+                        r = 0;
+                        continue;
+                }
+                f->temp = strdup(path);
+                if (!f->temp) {
+                        r = i == index ? -ENOMEM : 0;
+                        break;
+                }
+                if (i == index) {
+                        f->bytes_done = 0;
+                        f->bytes_total = BG_SIZE_UNKNOWN;
+                }
+                store_save_file(g->d->store, g, i);
+                n++;
+        }
+        tx_end(xe, tx);
+        return r;
+}
+
+/* Opens the file's temporary file, creating it (its name recorded first) when there is none
+ * yet, and sets x->offset to where the transfer resumes. */
 static int open_temp(struct xfer *x)
 {
         struct group *g = x->g;
         struct qfile *f = xfer_file(x);
-        char path[PATH_MAX], dirbuf[PATH_MAX], basebuf[PATH_MAX], rnd[8];
         struct stat st;
-        int fd;
+        int fd, r;
 
         if (f->temp) {
                 fd = open(f->temp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd >= 0) {
+                        uint64_t keep;
+
                         /* Not a regular file, or hard-linked elsewhere (L9): refuse it. */
                         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
                                 close(fd);
@@ -731,44 +1061,48 @@ static int open_temp(struct xfer *x)
                         x->fd = fd;
                         x->dev = st.st_dev;
                         x->ino = st.st_ino;
-                        x->offset = (uint64_t)st.st_size;
-                        if (f->bytes_total != BG_SIZE_UNKNOWN && x->offset > f->bytes_total) {
-                                if (ftruncate(fd, 0) < 0)
-                                        return -errno;
-                                x->offset = 0;
+                        keep = (uint64_t)st.st_size;
+                        if (!f->seen) {
+                                /* First open since the service started: after a power cut only
+                                 * the synced bytes are real, and a power cut cannot be told
+                                 * from a SIGKILL, so trust no more than the store's offset
+                                 * (a checkpoint records only durable bytes, TESTING.md L13);
+                                 * what is past it is fetched again. */
+                                if (f->bytes_done < keep)
+                                        keep = f->bytes_done;
+                                f->durable = keep;
                         }
+                        if (f->bytes_total != BG_SIZE_UNKNOWN && keep > f->bytes_total)
+                                keep = 0;
+                        if (keep < (uint64_t)st.st_size && (r = truncate_temp(fd, f, keep)) < 0)
+                                return r;
+                        f->seen = true;
+                        x->offset = keep;
                         f->bytes_done = x->offset;
                         return 0;
                 }
                 if (errno != ENOENT)
                         return -errno;
-                /* The temporary file vanished: start over with a new one. */
-                free(f->temp);
-                f->temp = NULL;
+                /* Named ahead and not created yet, or vanished: (re)create it at the recorded
+                 * name, from zero. */
+                if (f->bytes_done || f->bytes_total != BG_SIZE_UNKNOWN || f->durable) {
+                        f->bytes_done = 0;
+                        f->durable = 0;
+                        f->bytes_total = BG_SIZE_UNKNOWN;
+                        store_save_file(g->d->store, g, x->index);
+                }
+        } else if ((r = name_temps(x->xe, g, x->index)) < 0) {
+                return r;
         }
-        snprintf(dirbuf, sizeof(dirbuf), "%s", f->local);
-        snprintf(basebuf, sizeof(basebuf), "%s", f->local);
-        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-                return -EIO;
-        if ((size_t)snprintf(path, sizeof(path), "%s/.%.100s.%02x%02x%02x%02x%02x%02x.qmgr-part",
-                             dirname(dirbuf), basename(basebuf), (uint8_t)rnd[0],
-                             (uint8_t)rnd[1], (uint8_t)rnd[2], (uint8_t)rnd[3], (uint8_t)rnd[4],
-                             (uint8_t)rnd[5]) >= sizeof(path))
-                return -ENAMETOOLONG;
-        f->temp = strdup(path);
-        if (!f->temp)
-                return -ENOMEM;
-        /* Record the name before the file exists, so that a crash cannot orphan it. */
-        f->bytes_done = 0;
-        f->bytes_total = BG_SIZE_UNKNOWN;
-        store_save_file(g->d->store, g, x->index);
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        fd = open(f->temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0) {
                 close(fd);
                 return -errno;
         }
+        f->seen = true;
+        f->durable = 0;
         x->fd = fd;
         x->dev = st.st_dev;
         x->ino = st.st_ino;
@@ -793,6 +1127,7 @@ int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index)
         x->content_length = -1;
         x->last_modified = -1;
         xe->active++;
+        x->counted = true;
         r = open_temp(x);
         if (r < 0) {
                 fail_local(x, -r, "opening the temporary file");
@@ -806,6 +1141,7 @@ int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index)
                 xfer_free(x);
                 return -ENOMEM;
         }
+        x->wb_off = x->offset;
         curl_easy_setopt(x->easy, CURLOPT_URL, f->url);
         curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
         curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->curl_err);
@@ -862,18 +1198,136 @@ int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index)
         return 0;
 }
 
+/* At shutdown, a file of g whose bytes are all here is synced now and saved complete. */
+static void detach_syncing(struct xfer *x, struct group *g)
+{
+        struct qfile *f = xfer_file(x);
+
+        if (g->d->stopping && x->fd >= 0 && fdatasync(x->fd) == 0) {
+                f->complete = true;
+                f->bytes_total = f->bytes_done;
+                f->durable = f->bytes_done;
+                store_save_file(g->d->store, g, x->index);
+        }
+        f->syncing = false;
+        x->g = NULL;
+}
+
 void xfer_stop(struct group *g)
 {
         struct xfer *x = g->xfer;
+        struct xfer_engine *xe = g->d->xe;
 
+        /* Files of g waiting for their sync no longer report to it (it may be freed). */
+        if (xe) {
+                for (struct xfer *s = xe->sync_head; s; s = s->sync_next)
+                        if (s->g == g)
+                                detach_syncing(s, g);
+                if (xe->batch)
+                        for (uint32_t i = 0; i < xe->batch->n; i++)
+                                if (xe->batch->x[i]->g == g)
+                                        detach_syncing(xe->batch->x[i], g);
+        }
         if (!x)
                 return;
         g->xfer = NULL;
-        if (!x->easy) {
-                /* The data is being synced in the thread pool: let it finish alone. */
-                x->g = NULL;
+        if (g->d->stopping && x->fd >= 0 && fdatasync(x->fd) == 0)
+                xfer_file(x)->durable = xfer_file(x)->bytes_done; /* SIGTERM: nothing lost */
+        save_durable(g, x->index);
+        xfer_free(x);
+}
+
+static void ckpt_work(uv_work_t *w)
+{
+        struct ckpt_job *j = w->data;
+
+        for (uint32_t i = 0; i < j->n; i++)
+                j->items[i].err = fdatasync(j->items[i].fd) < 0 ? -errno : 0;
+}
+
+static void ckpt_done(uv_work_t *w, int status)
+{
+        struct ckpt_job *j = w->data;
+        struct xfer_engine *xe = j->xe;
+        struct daemon *d = xe->d;
+        bool tx = false;
+
+        (void)status;
+        xe->jobs--;
+        xe->ckpt_running = false;
+        for (uint32_t i = 0; i < j->n; i++) {
+                struct ckpt_item *it = &j->items[i];
+                struct group *g;
+                struct qfile *f;
+
+                close(it->fd);
+                if (it->err || xe->closed || !(g = group_find(d, &it->group, 0)) ||
+                    it->index >= g->n_files)
+                        continue;
+                f = &g->files[it->index];
+                /* Truncated meanwhile (restarted), or already further: nothing to record. */
+                if (f->complete || f->trunc_gen != it->trunc_gen || it->offset <= f->durable)
+                        continue;
+                f->durable = it->offset;
+                if (!tx)
+                        tx = tx_begin(xe);
+                save_durable(g, it->index);
+        }
+        tx_end(xe, tx);
+        free(j->items);
+        free(j);
+        if (xe->closed && !xe->jobs)
+                engine_really_free(xe);
+}
+
+void xfer_checkpoint(struct xfer_engine *xe)
+{
+        struct daemon *d = xe->d;
+        struct ckpt_job *j;
+        uint32_t n = 0;
+
+        if (xe->ckpt_running || xe->closed)
+                return;
+        for (struct group *g = d->groups_head; g; g = g->next)
+                if (g->xfer && g->xfer->fd >= 0)
+                        n++;
+        if (!n || !(j = calloc(1, sizeof(*j))))
+                return;
+        j->items = calloc(n, sizeof(*j->items));
+        if (!j->items) {
+                free(j);
                 return;
         }
-        store_save_file(g->d->store, g, x->index);
-        xfer_free(x);
+        /* The offsets are taken before the sync: everything before them is durable after it. */
+        for (struct group *g = d->groups_head; g; g = g->next) {
+                struct xfer *x = g->xfer;
+                struct qfile *f;
+                struct ckpt_item *it;
+
+                if (!x || x->fd < 0)
+                        continue;
+                f = xfer_file(x);
+                if (f->bytes_done <= f->durable)
+                        continue;
+                it = &j->items[j->n];
+                it->fd = fcntl(x->fd, F_DUPFD_CLOEXEC, 0);
+                if (it->fd < 0)
+                        continue;
+                it->group = g->id;
+                it->index = x->index;
+                it->trunc_gen = f->trunc_gen;
+                it->offset = f->bytes_done;
+                j->n++;
+        }
+        j->xe = xe;
+        j->work.data = j;
+        if (!j->n || uv_queue_work(d->loop, &j->work, ckpt_work, ckpt_done) < 0) {
+                for (uint32_t i = 0; i < j->n; i++)
+                        close(j->items[i].fd);
+                free(j->items);
+                free(j);
+                return;
+        }
+        xe->ckpt_running = true;
+        xe->jobs++;
 }
