@@ -15,13 +15,18 @@
 
 #include "qmgrd.h"
 
-#define B QMX_B
-#define MAX_URL_CHARS    2200
-#define MAX_NAME_CHARS   256
-#define MAX_DESC_CHARS   1024
-#define MAX_PATH_BYTES   4096
+#define B              QMX_B
+#define MAX_URL_CHARS  2200
+#define MAX_NAME_CHARS 256
+#define MAX_DESC_CHARS 1024
+#define MAX_PATH_BYTES 4096
 
-typedef qm_hresult (*handler_fn)(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out);
+/* Who may call a method: ACCESS_GROUP and ACCESS_JOB name a group the caller can see (and
+ * ACCESS_JOB its job); the dispatcher looks it up once and answers QM_E_ITEM_NOT_FOUND for an
+ * unknown GUID and another user's group alike (§4.1). */
+enum access { ACCESS_NONE, ACCESS_GROUP, ACCESS_JOB };
+typedef qm_hresult (*handler_fn)(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                                 struct qmx_msg *out);
 
 static qm_hresult failf(struct ipc_call *c, qm_hresult hr, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -35,31 +40,6 @@ static qm_hresult failf(struct ipc_call *c, qm_hresult hr, const char *fmt, ...)
         return hr;
 }
 
-/* The caller's group, or QM_E_ITEM_NOT_FOUND exactly as for an unknown GUID (§4.1). */
-static qm_hresult find(struct ipc_call *c, struct qmx_msg *in, struct group **ret)
-{
-        struct group *g = group_find(c->d, &in->group_id, c->uid);
-
-        if (!g)
-                return QM_E_ITEM_NOT_FOUND;
-        *ret = g;
-        return QM_S_OK;
-}
-
-/* The group and its job, checked against the job GUID of the call. */
-static qm_hresult find_job(struct ipc_call *c, struct qmx_msg *in, struct group **ret)
-{
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
-
-        if (QM_FAILED(hr))
-                return hr;
-        if (!g->has_job || !qm_guid_equal(&g->job_id, &in->job_id))
-                return QM_E_ITEM_NOT_FOUND;
-        *ret = g;
-        return QM_S_OK;
-}
-
 static void persist(struct group *g)
 {
         g->modified = now_unix();
@@ -70,7 +50,8 @@ static void persist(struct group *g)
 
 /* ---- IBackgroundCopyQMgr ------------------------------------------------------------ */
 
-static qm_hresult m_ping(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_ping(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                         struct qmx_msg *out)
 {
         out->version = QMGR_VERSION;
         out->owner_uid = (uint32_t)c->uid;
@@ -78,13 +59,14 @@ static qm_hresult m_ping(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg 
         return QM_S_OK;
 }
 
-static qm_hresult m_create_group(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_create_group(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                                 struct qmx_msg *out)
 {
         struct daemon *d = c->d;
-        struct group *g;
 
-        for (g = d->groups_head; g; g = g->next)
-                if (qm_guid_equal(&g->id, &in->group_id))
+        /* Not group_find(): the GUID is taken whoever owns it. */
+        for (struct group *other = d->groups_head; other; other = other->next)
+                if (qm_guid_equal(&other->id, &in->group_id))
                         return failf(c, QM_E_INVALIDARG, "a group with this GUID already exists");
         if (group_count_for(d, c->uid) >= d->cfg.max_groups_per_user)
                 return failf(c, BG_E_TOO_MANY_JOBS_PER_USER, "the limit is %u groups per user",
@@ -103,13 +85,10 @@ static qm_hresult m_create_group(struct ipc_call *c, struct qmx_msg *in, struct 
         return QM_S_OK;
 }
 
-static qm_hresult m_get_group(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_get_group(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                              struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         if (c->uid == 0 && g->owner_uid != 0) {
                 /* Documented legacy behaviour: an administrator takes the group over (§4.1). */
                 log_info("group %s: taken over by uid 0 from uid %u", g->id_str, g->owner_uid);
@@ -124,7 +103,8 @@ static qm_hresult m_get_group(struct ipc_call *c, struct qmx_msg *in, struct qmx
         return QM_S_OK;
 }
 
-static qm_hresult m_enum_groups(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_enum_groups(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                                struct qmx_msg *out)
 {
         struct daemon *d = c->d;
         uint32_t n = 0;
@@ -134,9 +114,9 @@ static qm_hresult m_enum_groups(struct ipc_call *c, struct qmx_msg *in, struct q
         out->groups = calloc(d->n_groups ? d->n_groups : 1, sizeof(qm_guid));
         if (!out->groups)
                 return QM_E_OUTOFMEMORY;
-        for (struct group *g = d->groups_head; g; g = g->next)
-                if (c->uid == 0 || g->owner_uid == c->uid)
-                        out->groups[n++] = g->id;
+        for (struct group *it = d->groups_head; it; it = it->next)
+                if (c->uid == 0 || it->owner_uid == c->uid)
+                        out->groups[n++] = it->id;
         out->n_groups = n;
         out->present = B(GROUPS);
         return QM_S_OK;
@@ -150,13 +130,10 @@ static bool prop_unsupported(uint32_t prop)
                (prop >= GROUPPROP_PROGRESSSIZE && prop <= GROUPPROP_PROGRESSTIME);
 }
 
-static qm_hresult m_get_prop(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_get_prop(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                             struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         if (in->prop > GROUPPROP_DESCRIPTION)
                 return failf(c, QM_E_INVALIDARG, "no property %u", in->prop);
         if (prop_unsupported(in->prop))
@@ -221,14 +198,12 @@ static qm_hresult set_string_prop(struct ipc_call *c, char **dst, const qm_varia
         return QM_S_OK;
 }
 
-static qm_hresult m_set_prop(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_set_prop(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                             struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
+        qm_hresult hr = QM_S_OK;
         int64_t v;
 
-        if (QM_FAILED(hr))
-                return hr;
         if (in->prop > GROUPPROP_DESCRIPTION)
                 return failf(c, QM_E_INVALIDARG, "no property %u", in->prop);
         if (prop_unsupported(in->prop))
@@ -244,9 +219,9 @@ static qm_hresult m_set_prop(struct ipc_call *c, struct qmx_msg *in, struct qmx_
                 return QM_S_OK;
         case GROUPPROP_NOTIFYFLAGS:
                 if (!variant_int(&in->value, &v) || v < 0 ||
-                    (v & ~(int64_t)(QM_NOTIFY_FILE_DONE | QM_NOTIFY_JOB_DONE |
-                                    QM_NOTIFY_GROUP_DONE | QM_NOTIFY_DISABLE_NOTIFY |
-                                    QM_NOTIFY_USE_PROGRESSEX)))
+                    (v &
+                     ~(int64_t)(QM_NOTIFY_FILE_DONE | QM_NOTIFY_JOB_DONE | QM_NOTIFY_GROUP_DONE |
+                                QM_NOTIFY_DISABLE_NOTIFY | QM_NOTIFY_USE_PROGRESSEX)))
                         return failf(c, QM_E_INVALIDARG, "unknown notification flags");
                 g->notify_flags = (uint32_t)v;
                 break;
@@ -304,41 +279,33 @@ static qm_hresult progress_value(struct ipc_call *c, struct group *g, uint32_t f
         return QM_S_OK;
 }
 
-static qm_hresult m_get_progress(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_get_progress(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                                 struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        return QM_FAILED(hr) ? hr : progress_value(c, g, in->flags, out);
+        return progress_value(c, g, in->flags, out);
 }
 
-static qm_hresult m_get_status(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_get_status(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                               struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         out->status = group_status(g);
         out->job_index = 0;
         out->present = B(STATUS) | B(JOB_INDEX);
         return QM_S_OK;
 }
 
-static qm_hresult m_get_job(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_get_job(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                            struct qmx_msg *out)
 {
-        struct group *g;
-
-        return find_job(c, in, &g);
+        return QM_S_OK; /* the dispatcher found the group and its job */
 }
 
-static qm_hresult m_suspend(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_suspend(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                            struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         if (g->state == BG_JOB_STATE_TRANSFERRED)
                 return in->modern ? BG_E_INVALID_STATE : QM_S_OK;
         if (!job_state_is_active(g->state))
@@ -349,13 +316,10 @@ static qm_hresult m_suspend(struct ipc_call *c, struct qmx_msg *in, struct qmx_m
         return QM_S_OK;
 }
 
-static qm_hresult m_resume(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_resume(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                           struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         if (g->state == BG_JOB_STATE_TRANSFERRED)
                 return in->modern ? BG_E_INVALID_STATE : QM_S_OK;
         if (!g->has_job || g->n_files == 0)
@@ -373,40 +337,33 @@ static qm_hresult m_resume(struct ipc_call *c, struct qmx_msg *in, struct qmx_ms
         return QM_S_OK;
 }
 
-static qm_hresult m_cancel(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_cancel(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                           struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         if (c->uid != g->owner_uid)
                 log_info("group %s: cancelled by uid %u (owner uid %u)", g->id_str,
                          (unsigned)c->uid, g->owner_uid);
         return group_commit(g);
 }
 
-static qm_hresult m_get_size(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_get_size(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                             struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
         uint64_t total;
 
-        if (QM_FAILED(hr))
-                return hr;
         group_totals(g, NULL, &total, NULL);
-        out->size = total == BG_SIZE_UNKNOWN ? 0 : total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+        out->size = total == BG_SIZE_UNKNOWN ? 0
+                    : total > UINT32_MAX     ? UINT32_MAX
+                                             : (uint32_t)total;
         out->present = B(SIZE);
         return QM_S_OK;
 }
 
-static qm_hresult m_create_job(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_create_job(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                               struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         if (g->has_job)
                 return failf(c, QM_E_NOTIMPL, "a group holds one job");
         g->has_job = true;
@@ -415,13 +372,10 @@ static qm_hresult m_create_job(struct ipc_call *c, struct qmx_msg *in, struct qm
         return QM_S_OK;
 }
 
-static qm_hresult m_enum_jobs(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_enum_jobs(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                              struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         if (in->flags != 0)
                 return QM_E_NOTIMPL;
         out->groups = calloc(1, sizeof(qm_guid));
@@ -433,14 +387,10 @@ static qm_hresult m_enum_jobs(struct ipc_call *c, struct qmx_msg *in, struct qmx
         return QM_S_OK;
 }
 
-static qm_hresult m_switch_to_foreground(struct ipc_call *c, struct qmx_msg *in,
+static qm_hresult m_switch_to_foreground(struct ipc_call *c, struct group *g, struct qmx_msg *in,
                                          struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         if (g->priority != BG_JOB_PRIORITY_FOREGROUND) {
                 g->priority = BG_JOB_PRIORITY_FOREGROUND;
                 persist(g);
@@ -451,23 +401,18 @@ static qm_hresult m_switch_to_foreground(struct ipc_call *c, struct qmx_msg *in,
 
 /* ---- IBackgroundCopyJob1 ------------------------------------------------------------ */
 
-static qm_hresult m_job1_get_progress(struct ipc_call *c, struct qmx_msg *in,
+static qm_hresult m_job1_get_progress(struct ipc_call *c, struct group *g, struct qmx_msg *in,
                                       struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find_job(c, in, &g);
 
-        return QM_FAILED(hr) ? hr : progress_value(c, g, in->flags, out);
+        return progress_value(c, g, in->flags, out);
 }
 
-static qm_hresult m_job1_get_status(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_job1_get_status(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                                    struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find_job(c, in, &g);
         bool err;
 
-        if (QM_FAILED(hr))
-                return hr;
         err = g->state == BG_JOB_STATE_ERROR;
         out->status = group_job1_status(g);
         out->win32_result = err ? g->err.win32 : 0;
@@ -533,15 +478,21 @@ static qm_hresult check_url(struct ipc_call *c, uint32_t i, const char *url)
         CURLUcode rc;
 
         if (chars < 0 || chars > MAX_URL_CHARS)
-                return failf(c, QM_E_INVALIDARG, "file %u: the URL is not valid UTF-8 or longer "
-                                                 "than %d characters", i, MAX_URL_CHARS);
+                return failf(c, QM_E_INVALIDARG,
+                             "file %u: the URL is not valid UTF-8 or longer "
+                             "than %d characters",
+                             i, MAX_URL_CHARS);
         if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
-                return failf(c, QM_E_INVALIDARG, "file %u: only http:// and https:// URLs are "
-                                                 "supported", i);
+                return failf(c, QM_E_INVALIDARG,
+                             "file %u: only http:// and https:// URLs are "
+                             "supported",
+                             i);
         for (const char *p = url; *p; p++)
                 if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '*')
-                        return failf(c, QM_E_INVALIDARG, "file %u: the URL contains a space, a "
-                                                         "control character or a wildcard", i);
+                        return failf(c, QM_E_INVALIDARG,
+                                     "file %u: the URL contains a space, a "
+                                     "control character or a wildcard",
+                                     i);
         u = curl_url();
         if (!u)
                 return QM_E_OUTOFMEMORY;
@@ -562,14 +513,17 @@ static qm_hresult check_local(struct ipc_call *c, uint32_t i, const char *path, 
         qm_hresult hr = QM_S_OK;
 
         if (strlen(path) > MAX_PATH_BYTES || qmx_utf8_count(path) < 0)
-                return failf(c, QM_E_INVALIDARG, "file %u: the local path is not valid UTF-8 or "
-                                                 "longer than %d bytes", i, MAX_PATH_BYTES);
+                return failf(c, QM_E_INVALIDARG,
+                             "file %u: the local path is not valid UTF-8 or "
+                             "longer than %d bytes",
+                             i, MAX_PATH_BYTES);
         norm = normalize_path(path);
         if (!norm)
                 return errno == ENOMEM ? QM_E_OUTOFMEMORY
                                        : failf(c, QM_E_INVALIDARG,
                                                "file %u: the local path must be an absolute "
-                                               "file name", i);
+                                               "file name",
+                                               i);
         if (stat(norm, &st) == 0 && S_ISDIR(st.st_mode)) {
                 free(norm);
                 return failf(c, QM_E_INVALIDARG, "file %u: '%s' is a directory", i, path);
@@ -578,11 +532,13 @@ static qm_hresult check_local(struct ipc_call *c, uint32_t i, const char *path, 
         *slash = '\0';
         /* The service runs as the owner here, so its own access is the owner's. */
         if (stat(slash == norm ? "/" : norm, &st) < 0 || !S_ISDIR(st.st_mode))
-                hr = failf(c, QM_E_ACCESSDENIED, "file %u: the directory of '%s' does not exist",
-                           i, path);
+                hr = failf(c, QM_E_ACCESSDENIED, "file %u: the directory of '%s' does not exist", i,
+                           path);
         else if (access(slash == norm ? "/" : norm, W_OK | X_OK) < 0)
-                hr = failf(c, QM_E_ACCESSDENIED, "file %u: the directory of '%s' is not "
-                                                 "writable", i, path);
+                hr = failf(c, QM_E_ACCESSDENIED,
+                           "file %u: the directory of '%s' is not "
+                           "writable",
+                           i, path);
         *slash = '/';
         if (QM_FAILED(hr)) {
                 free(norm);
@@ -630,15 +586,13 @@ static bool has_duplicates(char **paths, uint32_t n)
         return dup;
 }
 
-static qm_hresult m_add_files(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_add_files(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                              struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find_job(c, in, &g);
+        qm_hresult hr = QM_S_OK;
         uint32_t n = in->n_files, first;
         char **locals = NULL, **all = NULL;
 
-        if (QM_FAILED(hr))
-                return hr;
         if (g->state == BG_JOB_STATE_TRANSFERRED)
                 return failf(c, QM_E_INVALID_STATE, "the group is complete");
         if (n == 0)
@@ -725,13 +679,10 @@ out:
         return hr;
 }
 
-static qm_hresult m_get_file(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_get_file(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                             struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find_job(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         if (in->index >= g->n_files)
                 return QM_E_ITEM_NOT_FOUND;
         out->remote = g->files[in->index].url;
@@ -740,13 +691,10 @@ static qm_hresult m_get_file(struct ipc_call *c, struct qmx_msg *in, struct qmx_
         return QM_S_OK;
 }
 
-static qm_hresult m_get_file_count(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_get_file_count(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                                   struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find_job(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         out->count = g->n_files;
         out->present = B(COUNT);
         return QM_S_OK;
@@ -754,13 +702,9 @@ static qm_hresult m_get_file_count(struct ipc_call *c, struct qmx_msg *in, struc
 
 /* ---- the modern job (§5) ------------------------------------------------------------ */
 
-static qm_hresult m_get_job_info(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_get_job_info(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                                 struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
-
-        if (QM_FAILED(hr))
-                return hr;
         group_totals(g, &out->bytes_transferred, &out->bytes_total, &out->files_transferred);
         out->state = g->state;
         out->status = group_status(g);
@@ -795,22 +739,20 @@ static qm_hresult m_get_job_info(struct ipc_call *c, struct qmx_msg *in, struct 
                 out->error_file_index = g->err.file_index;
                 out->error_win32 = g->err.win32;
                 out->error_transport = g->err.transport;
-                out->error_message = g->err.message ? g->err.message : (char *)qm_strerror(g->err.hr);
+                out->error_message =
+                        g->err.message ? g->err.message : (char *)qm_strerror(g->err.hr);
                 out->present |= B(ERROR_HRESULT) | B(ERROR_CONTEXT) | B(ERROR_FILE_INDEX) |
                                 B(ERROR_WIN32) | B(ERROR_TRANSPORT) | B(ERROR_MESSAGE);
         }
         return QM_S_OK;
 }
 
-static qm_hresult m_list_files(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_list_files(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                               struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
         uint32_t off = (in->present & B(OFFSET)) ? in->offset : 0;
         uint32_t lim = (in->present & B(LIMIT)) ? in->limit : UINT32_MAX, n;
 
-        if (QM_FAILED(hr))
-                return hr;
         n = off >= g->n_files ? 0 : g->n_files - off;
         if (n > lim)
                 n = lim;
@@ -826,8 +768,8 @@ static qm_hresult m_list_files(struct ipc_call *c, struct qmx_msg *in, struct qm
                 o->bytes_total = f->bytes_total;
                 o->bytes_transferred = f->bytes_done;
                 o->complete = f->complete;
-                o->present = B(REMOTE) | B(LOCAL) | B(BYTES_TOTAL) | B(BYTES_TRANSFERRED) |
-                             B(COMPLETE);
+                o->present =
+                        B(REMOTE) | B(LOCAL) | B(BYTES_TOTAL) | B(BYTES_TRANSFERRED) | B(COMPLETE);
         }
         out->n_files = n;
         out->count = g->n_files;
@@ -835,29 +777,24 @@ static qm_hresult m_list_files(struct ipc_call *c, struct qmx_msg *in, struct qm
         return QM_S_OK;
 }
 
-static qm_hresult m_job_cancel(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_job_cancel(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                               struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        return QM_FAILED(hr) ? hr : group_abort(g);
+        return group_abort(g);
 }
 
-static qm_hresult m_job_complete(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_job_complete(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                                 struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        return QM_FAILED(hr) ? hr : group_commit(g);
+        return group_commit(g);
 }
 
-static qm_hresult m_job_set_priority(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_job_set_priority(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                                     struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         if (in->priority > BG_JOB_PRIORITY_LOW)
                 return failf(c, QM_E_INVALIDARG, "priority must be 0-3");
         g->priority = in->priority;
@@ -866,49 +803,38 @@ static qm_hresult m_job_set_priority(struct ipc_call *c, struct qmx_msg *in, str
         return QM_S_OK;
 }
 
-static qm_hresult m_job_set_retry_delay(struct ipc_call *c, struct qmx_msg *in,
+static qm_hresult m_job_set_retry_delay(struct ipc_call *c, struct group *g, struct qmx_msg *in,
                                         struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         g->min_retry_delay = in->seconds;
         persist(g);
         return QM_S_OK;
 }
 
-static qm_hresult m_job_set_no_progress_timeout(struct ipc_call *c, struct qmx_msg *in,
-                                                struct qmx_msg *out)
+static qm_hresult m_job_set_no_progress_timeout(struct ipc_call *c, struct group *g,
+                                                struct qmx_msg *in, struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
 
-        if (QM_FAILED(hr))
-                return hr;
         g->no_progress_timeout = in->seconds;
         persist(g);
         return QM_S_OK;
 }
 
-static qm_hresult m_job_set_notify_cmdline(struct ipc_call *c, struct qmx_msg *in,
+static qm_hresult m_job_set_notify_cmdline(struct ipc_call *c, struct group *g, struct qmx_msg *in,
                                            struct qmx_msg *out)
 {
-        struct group *g;
-        qm_hresult hr = find(c, in, &g);
         char *program = NULL, *params = NULL, **argv;
 
-        if (QM_FAILED(hr))
-                return hr;
         if (in->present & B(PROGRAM)) {
                 if (in->program[0] != '/' || qmx_utf8_count(in->program) < 0)
                         return failf(c, QM_E_INVALIDARG, "the program must be an absolute path");
                 if (in->present & B(PARAMETERS)) {
                         if (qmx_utf8_count(in->parameters) < 0 ||
                             strlen(in->parameters) > MAX_DESC_CHARS * 4)
-                                return failf(c, QM_E_INVALIDARG, "the parameters are too long or "
-                                                                 "not UTF-8");
+                                return failf(c, QM_E_INVALIDARG,
+                                             "the parameters are too long or "
+                                             "not UTF-8");
                         argv = notify_cmd_split(in->parameters);
                         if (!argv)
                                 return errno == ENOMEM ? QM_E_OUTOFMEMORY
@@ -936,29 +862,32 @@ static qm_hresult m_job_set_notify_cmdline(struct ipc_call *c, struct qmx_msg *i
 
 /* ---- notifications (notify.c) -------------------------------------------------------- */
 
-static qm_hresult m_subscribe(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_subscribe(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                              struct qmx_msg *out)
 {
         return notify_subscribe(c);
 }
 
-static qm_hresult m_register_callback(struct ipc_call *c, struct qmx_msg *in,
+static qm_hresult m_register_callback(struct ipc_call *c, struct group *g, struct qmx_msg *in,
                                       struct qmx_msg *out)
 {
         return notify_register(c, &in->group_id, true);
 }
 
-static qm_hresult m_unregister_callback(struct ipc_call *c, struct qmx_msg *in,
+static qm_hresult m_unregister_callback(struct ipc_call *c, struct group *g, struct qmx_msg *in,
                                         struct qmx_msg *out)
 {
         return notify_register(c, &in->group_id, false);
 }
 
-static qm_hresult m_ack_event(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_ack_event(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                              struct qmx_msg *out)
 {
         return notify_ack(c, in->event_id, in->result);
 }
 
-static qm_hresult m_watch(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg *out)
+static qm_hresult m_watch(struct ipc_call *c, struct group *g, struct qmx_msg *in,
+                          struct qmx_msg *out)
 {
         bool all = (in->present & B(WATCH_ALL)) && in->watch_all;
 
@@ -967,47 +896,61 @@ static qm_hresult m_watch(struct ipc_call *c, struct qmx_msg *in, struct qmx_msg
         return notify_watch(c, all ? NULL : &in->group_id, all);
 }
 
-static const handler_fn handlers[QMX_M__MAX] = {
-        [QMX_M_PING] = m_ping,
-        [QMX_M_CREATE_GROUP] = m_create_group,
-        [QMX_M_GET_GROUP] = m_get_group,
-        [QMX_M_ENUM_GROUPS] = m_enum_groups,
-        [QMX_M_GET_PROP] = m_get_prop,
-        [QMX_M_SET_PROP] = m_set_prop,
-        [QMX_M_GET_PROGRESS] = m_get_progress,
-        [QMX_M_GET_STATUS] = m_get_status,
-        [QMX_M_GET_JOB] = m_get_job,
-        [QMX_M_SUSPEND] = m_suspend,
-        [QMX_M_RESUME] = m_resume,
-        [QMX_M_CANCEL] = m_cancel,
-        [QMX_M_GET_SIZE] = m_get_size,
-        [QMX_M_CREATE_JOB] = m_create_job,
-        [QMX_M_ENUM_JOBS] = m_enum_jobs,
-        [QMX_M_SWITCH_TO_FOREGROUND] = m_switch_to_foreground,
-        [QMX_M_JOB1_GET_PROGRESS] = m_job1_get_progress,
-        [QMX_M_JOB1_GET_STATUS] = m_job1_get_status,
-        [QMX_M_ADD_FILES] = m_add_files,
-        [QMX_M_GET_FILE] = m_get_file,
-        [QMX_M_GET_FILE_COUNT] = m_get_file_count,
-        [QMX_M_GET_JOB_INFO] = m_get_job_info,
-        [QMX_M_LIST_FILES] = m_list_files,
-        [QMX_M_JOB_CANCEL] = m_job_cancel,
-        [QMX_M_JOB_COMPLETE] = m_job_complete,
-        [QMX_M_JOB_SET_PRIORITY] = m_job_set_priority,
-        [QMX_M_JOB_SET_RETRY_DELAY] = m_job_set_retry_delay,
-        [QMX_M_JOB_SET_NO_PROGRESS_TIMEOUT] = m_job_set_no_progress_timeout,
-        [QMX_M_SUBSCRIBE] = m_subscribe,
-        [QMX_M_REGISTER_CALLBACK] = m_register_callback,
-        [QMX_M_UNREGISTER_CALLBACK] = m_unregister_callback,
-        [QMX_M_ACK_EVENT] = m_ack_event,
-        [QMX_M_WATCH] = m_watch,
-        [QMX_M_JOB_SET_NOTIFY_CMDLINE] = m_job_set_notify_cmdline,
+static const struct method_row {
+        handler_fn fn;
+        enum access access;
+} handlers[QMX_M__MAX] = {
+        [QMX_M_PING] = {m_ping, ACCESS_NONE},
+        [QMX_M_CREATE_GROUP] = {m_create_group, ACCESS_NONE},
+        [QMX_M_GET_GROUP] = {m_get_group, ACCESS_GROUP},
+        [QMX_M_ENUM_GROUPS] = {m_enum_groups, ACCESS_NONE},
+        [QMX_M_GET_PROP] = {m_get_prop, ACCESS_GROUP},
+        [QMX_M_SET_PROP] = {m_set_prop, ACCESS_GROUP},
+        [QMX_M_GET_PROGRESS] = {m_get_progress, ACCESS_GROUP},
+        [QMX_M_GET_STATUS] = {m_get_status, ACCESS_GROUP},
+        [QMX_M_GET_JOB] = {m_get_job, ACCESS_JOB},
+        [QMX_M_SUSPEND] = {m_suspend, ACCESS_GROUP},
+        [QMX_M_RESUME] = {m_resume, ACCESS_GROUP},
+        [QMX_M_CANCEL] = {m_cancel, ACCESS_GROUP},
+        [QMX_M_GET_SIZE] = {m_get_size, ACCESS_GROUP},
+        [QMX_M_CREATE_JOB] = {m_create_job, ACCESS_GROUP},
+        [QMX_M_ENUM_JOBS] = {m_enum_jobs, ACCESS_GROUP},
+        [QMX_M_SWITCH_TO_FOREGROUND] = {m_switch_to_foreground, ACCESS_GROUP},
+        [QMX_M_JOB1_GET_PROGRESS] = {m_job1_get_progress, ACCESS_JOB},
+        [QMX_M_JOB1_GET_STATUS] = {m_job1_get_status, ACCESS_JOB},
+        [QMX_M_ADD_FILES] = {m_add_files, ACCESS_JOB},
+        [QMX_M_GET_FILE] = {m_get_file, ACCESS_JOB},
+        [QMX_M_GET_FILE_COUNT] = {m_get_file_count, ACCESS_JOB},
+        [QMX_M_GET_JOB_INFO] = {m_get_job_info, ACCESS_GROUP},
+        [QMX_M_LIST_FILES] = {m_list_files, ACCESS_GROUP},
+        [QMX_M_JOB_CANCEL] = {m_job_cancel, ACCESS_GROUP},
+        [QMX_M_JOB_COMPLETE] = {m_job_complete, ACCESS_GROUP},
+        [QMX_M_JOB_SET_PRIORITY] = {m_job_set_priority, ACCESS_GROUP},
+        [QMX_M_JOB_SET_RETRY_DELAY] = {m_job_set_retry_delay, ACCESS_GROUP},
+        [QMX_M_JOB_SET_NO_PROGRESS_TIMEOUT] = {m_job_set_no_progress_timeout, ACCESS_GROUP},
+        [QMX_M_SUBSCRIBE] = {m_subscribe, ACCESS_NONE},
+        [QMX_M_REGISTER_CALLBACK] = {m_register_callback, ACCESS_NONE},
+        [QMX_M_UNREGISTER_CALLBACK] = {m_unregister_callback, ACCESS_NONE},
+        [QMX_M_ACK_EVENT] = {m_ack_event, ACCESS_NONE},
+        [QMX_M_WATCH] = {m_watch, ACCESS_NONE},
+        [QMX_M_JOB_SET_NOTIFY_CMDLINE] = {m_job_set_notify_cmdline, ACCESS_GROUP},
 };
 
 qm_hresult ipc_dispatch(struct ipc_call *c, enum qmx_method_id id, struct qmx_msg *in,
                         struct qmx_msg *out)
 {
-        if (id >= QMX_M__MAX || !handlers[id])
+        const struct method_row *row = id < QMX_M__MAX ? &handlers[id] : NULL;
+        struct group *g = NULL;
+
+        if (!row || !row->fn)
                 return QM_E_NOTIMPL;
-        return handlers[id](c, in, out);
+        if (row->access != ACCESS_NONE) {
+                g = group_find(c->d, &in->group_id, c->uid);
+                if (!g)
+                        return QM_E_ITEM_NOT_FOUND;
+                if (row->access == ACCESS_JOB &&
+                    (!g->has_job || !qm_guid_equal(&g->job_id, &in->job_id)))
+                        return QM_E_ITEM_NOT_FOUND;
+        }
+        return row->fn(c, g, in, out);
 }
