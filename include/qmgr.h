@@ -352,6 +352,11 @@ typedef struct qm_callback1 {
  * Ownership: release *ret with qm_qmgr_release(); handles obtained from it keep it alive. */
 QM_API qm_hresult qm_qmgr_connect(const char *socket_path, qm_qmgr **ret);
 
+/* qm_qmgr_get_service_version() - the version of the qmgrd this handle is connected to, as
+ * it said when the connection was made (a qmgr extension, no BITS counterpart).
+ * Returns: QM_S_OK; QM_E_POINTER; QM_E_OUTOFMEMORY. Ownership: free *ret with qm_free(). */
+QM_API qm_hresult qm_qmgr_get_service_version(qm_qmgr *qm, char **ret);
+
 /* qm_qmgr_release() - drops a reference; the connection closes with the last handle. */
 QM_API void qm_qmgr_release(qm_qmgr *qm);
 

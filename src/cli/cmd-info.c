@@ -511,6 +511,7 @@ int cmd_reset(struct ctx *ctx, const struct cmd *cmd, int argc, char **argv)
 
 int cmd_version(struct ctx *ctx, const struct cmd *cmd, int argc, char **argv)
 {
+        char *service = NULL;
         int ind, r = no_options(cmd, argc, argv, &ind);
 
         if (r >= 0)
@@ -518,15 +519,18 @@ int cmd_version(struct ctx *ctx, const struct cmd *cmd, int argc, char **argv)
         if (argc != ind)
                 return cmd_usage_error(cmd, "unexpected argument '%s'", argv[ind]);
         r = ctx_connect(ctx);
-        /* There is no public call for the service's version yet (Ping carries it). */
+        if (!r && QM_FAILED(qm_qmgr_get_service_version(ctx->qm, &service)))
+                service = NULL;
         if (ctx->json) {
-                int p = print_json(
-                        json_pack("{ssso}", "client", QMGR_VERSION, "service", json_null()));
+                int p = print_json(json_pack("{ssso}", "client", QMGR_VERSION, "service",
+                                             service ? json_string(service) : json_null()));
 
+                qm_free(service);
                 return r ? r : p;
         }
         printf("client: %s\n", QMGR_VERSION);
-        if (!r)
-                printf("service: reachable\n");
+        if (service)
+                printf("service: %s\n", service);
+        qm_free(service);
         return r;
 }

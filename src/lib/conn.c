@@ -244,6 +244,7 @@ void conn_unref(qm_qmgr *qm)
                 return;
         conn_close(qm);
         notify_free(qm);
+        free(qm->service_version);
         qm->magic = MAGIC_DEAD;
         free(qm);
 }
@@ -252,6 +253,7 @@ QM_API qm_hresult qm_qmgr_connect(const char *socket_path_arg, qm_qmgr **ret)
 {
         char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
         struct qmx_msg params = {0};
+        struct qmx_msg pong;
         bool per_user;
         qm_qmgr *qm;
         qm_hresult hr;
@@ -273,12 +275,32 @@ QM_API qm_hresult qm_qmgr_connect(const char *socket_path_arg, qm_qmgr **ret)
         qm->refs = 1;
         qm->fd = fd;
         /* Check that the peer is a qmgrd that answers before handing out the handle. */
-        hr = conn_call(qm, QMX_M_PING, &params, NULL);
+        hr = conn_call(qm, QMX_M_PING, &params, &pong);
         if (QM_FAILED(hr)) {
                 conn_unref(qm);
                 return hr == QM_E_OUTOFMEMORY ? hr : QM_E_SERVICE_UNAVAILABLE;
         }
+        if (pong.present & QMX_B(VERSION)) {
+                qm->service_version = pong.version; /* taken over from the reply */
+                pong.version = NULL;
+        }
+        qmx_msg_clear(&pong);
         *ret = qm;
+        return QM_S_OK;
+}
+
+QM_API qm_hresult qm_qmgr_get_service_version(qm_qmgr *qm, char **ret)
+{
+        char *v;
+
+        if (!GOOD_HANDLE(qm, MAGIC_QMGR))
+                return QM_E_INVALIDARG;
+        if (!ret)
+                return QM_E_POINTER;
+        v = strdup(qm->service_version ? qm->service_version : "unknown");
+        if (!v)
+                return QM_E_OUTOFMEMORY;
+        *ret = v;
         return QM_S_OK;
 }
 

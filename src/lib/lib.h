@@ -51,6 +51,7 @@ struct qm_qmgr {
         uint32_t magic;
         unsigned refs;
         int fd;   /* -1 once the connection broke: every later call is SERVICE_UNAVAILABLE */
+        char *service_version; /* owned: from the Ping answered at connect, or NULL */
         char *in; /* owned: bytes received and not consumed yet */
         size_t in_len, in_cap;
         /* notifications (notify.c) */

@@ -359,3 +359,13 @@ def test_ambiguous_name_lists_candidates(qmgr):
         assert out == "", (args, out)
         assert a in err and b in err and c not in err, err
     assert group_ids(jq(qmgr, "list")) == [a, b, c]  # abort touched neither twin
+
+
+def test_version_names_client_and_service(qmgr):
+    doc = jq(qmgr, "version")
+    assert set(doc) == {"client", "service"}
+    assert doc["client"] == doc["service"]  # this tree built both
+    assert re.fullmatch(r"\d+\.\d+\.\d+", doc["service"])
+    rc, out, err = qmgr("version", check=False)
+    assert rc == 0
+    assert "client: %s" % doc["client"] in out and "service: %s" % doc["service"] in out
