@@ -96,6 +96,18 @@ int conf_exists(const char *path);
 char *conf_unwritable_dir(const char **why);
 void conf_unlock_dir(const char *dir);
 
+/* A private qmgrd for one test, e.g. one to restart: the main service's options, state
+ * directory T/NAME-state, socket T/NAME.sock (*sock), log T/NAME.log; a child of the test
+ * process (SIGTERM when the test process ends). Starting it again with the same NAME after
+ * conf_service_stop() is a restart on the same state. Returns its PID once it answers (fails
+ * the test after 10 s). conf_service_stop() stops it with SIGTERM and asserts exit status 0. */
+pid_t conf_service_start(const char *name, char **sock);
+void conf_service_stop(pid_t pid);
+
+/* Every qmgrd of the suite runs with this variable in its environment (value "1"), so that a
+ * test can check what qmgrd passes on to programs it runs (the notification command line). */
+#define CONF_MARKER_ENV "QMGR_CONF_MARKER"
+
 /* Marks the running test as skipped, with a reason printed on the test's line (counted as
  * passed by the summary, but visible as "# SKIP"). Returns to the runner. */
 void conf_skip(const char *reason) __attribute__((noreturn));

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -40,6 +41,7 @@ static char tmp[64];
 static char main_sock[128], limits_sock[128];
 static int http_port;
 static pid_t httpd_pid = -1, qmgrd_pid = -1, limits_pid = -1;
+static const char *qmgrd_path;
 
 void unit_register(const char *name, unit_test_fn fn)
 {
@@ -602,6 +604,65 @@ static pid_t start_qmgrd(const char *qmgrd, const char *name, const char *sock,
         }
 }
 
+pid_t conf_service_start(const char *name, char **sock)
+{
+        char *state = conf_fmt("%s/%s-state", tmp, name), *log = conf_fmt("%s/%s.log", tmp, name);
+        const char *argv[] = {qmgrd_path, "--user", "--foreground", "--state-dir", state,
+                              "--socket", NULL, "--min-retry-delay", "1", "--log-level", "debug",
+                              "--max-active-transfers", "16", NULL};
+        pid_t parent = getpid(), pid;
+        double deadline;
+        int st;
+
+        *sock = conf_fmt("%s/%s.sock", tmp, name);
+        argv[6] = *sock;
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                int in = open("/dev/null", O_RDONLY);
+
+                /* Dies with the test process, also when an assertion ends it. */
+                if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent || fd < 0 ||
+                    in < 0)
+                        _exit(126);
+                dup2(in, 0);
+                dup2(fd, 1);
+                dup2(fd, 2);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        deadline = now() + 10;
+        for (;;) {
+                qm_qmgr *qm = NULL;
+
+                if (waitpid(pid, &st, WNOHANG) == pid)
+                        unit_fail(__FILE__, __LINE__, "%s exited while starting (status 0x%x)",
+                                  name, st);
+                if (qm_qmgr_connect(*sock, &qm) == QM_S_OK) {
+                        qm_enum_groups *e = NULL;
+                        qm_hresult hr = qm_qmgr_enum_groups(qm, 0, &e);
+
+                        qm_enum_groups_release(e);
+                        qm_qmgr_release(qm);
+                        if (hr == QM_S_OK)
+                                return pid;
+                }
+                if (now() > deadline) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, &st, 0);
+                        unit_fail(__FILE__, __LINE__, "%s did not answer on %s within 10 s", name,
+                                  *sock);
+                }
+                pause_10ms();
+        }
+}
+
+void conf_service_stop(pid_t pid)
+{
+        ASSERT_TRUE(stop(&pid, "qmgrd (private)"));
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
         return remove(path) < 0 ? 0 : 0;
@@ -763,6 +824,9 @@ int main(int argc, char **argv)
         snprintf(main_sock, sizeof(main_sock), "%s/qmgrd.sock", tmp);
         snprintf(limits_sock, sizeof(limits_sock), "%s/limits.sock", tmp);
 
+        /* What qmgrd must not pass on to the programs it runs (conf.h). */
+        setenv(CONF_MARKER_ENV, "1", 1);
+        qmgrd_path = qmgrd;
         start_httpd(httpd);
         qmgrd_pid = start_qmgrd(qmgrd, "qmgrd", main_sock, main_args);
         limits_pid = start_qmgrd(qmgrd, "limits", limits_sock, limits_args);
