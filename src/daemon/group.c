@@ -301,10 +301,36 @@ void group_file_done(struct group *g, uint32_t index)
         sched_kick(g->d);
 }
 
+/* A failure to reach the server while no network is there (and the server is not this
+ * machine) is the lost network's, not the server's. */
+static bool lost_network(struct group *g, uint32_t index)
+{
+        qm_hresult hr = g->err.hr;
+
+        if (hr != QM_E_WIN32_INTERNET_CANNOT_CONNECT &&
+            hr != QM_E_WIN32_INTERNET_NAME_NOT_RESOLVED && hr != QM_E_WIN32_INTERNET_TIMEOUT &&
+            hr != QM_E_WIN32_INTERNET_CONNECTION_RESET)
+                return false;
+        return !netmon_is_up(g->d->netmon) && !netmon_url_is_local(g->files[index].url);
+}
+
 void group_transfer_failed(struct group *g, uint32_t index, bool transient, uint32_t retry_after)
 {
         uint64_t now = uv_now(g->d->loop);
 
+        if (transient && lost_network(g, index)) {
+                /* Waited out, not retried: no retry is counted and the no-progress clock
+                 * starts again when the network is back (netmon.c wakes the group). */
+                log_info("group %s: file %u: the network is down; waiting for it", g->id_str,
+                         index);
+                g->err.hr = BG_E_NETWORK_DISCONNECTED;
+                g->waiting_network = true;
+                g->stalled_since = 0;
+                g->retry_at = now + 300 * 1000; /* a fallback, should a change go unseen */
+                group_set_state(g, BG_JOB_STATE_TRANSIENT_ERROR);
+                sched_kick(g->d);
+                return;
+        }
         if (transient) {
                 uint32_t delay = group_min_retry_delay(g);
                 uint64_t limit = (uint64_t)group_no_progress_timeout(g) * 1000;

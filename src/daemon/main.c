@@ -103,6 +103,8 @@ static void stop(struct daemon *d, const char *why)
         d->ipc = NULL;
         notify_free(d->notify);
         d->notify = NULL;
+        netmon_free(d->netmon);
+        d->netmon = NULL;
         xfer_engine_free(d->xe);
         d->xe = NULL;
         sched_close(d);
@@ -158,6 +160,11 @@ int main(int argc, char **argv)
         r = notify_new(d, &d->notify);
         if (r < 0) {
                 log_error("cannot load the pending notifications");
+                return 1;
+        }
+        r = netmon_new(d, &d->netmon);
+        if (r < 0) {
+                log_error("cannot start the network monitor: %s", strerror(-r));
                 return 1;
         }
         r = xfer_engine_new(d, &d->xe);

@@ -14,6 +14,7 @@
 
 struct store;
 struct notify;
+struct netmon;
 struct subscriber;
 struct conn;
 struct xfer;
@@ -122,6 +123,7 @@ struct group {
         char *notify_program;   /* owned; NULL: no notification command line (§5) */
         char *notify_params;    /* owned; NULL: just the program */
         struct notify_cmd *cmd; /* the command line's run in progress, or NULL */
+        bool waiting_network;   /* parked until the network is back (netmon.c) */
 };
 
 /* The legacy status bits of a group (§2.1) and of its job. */
@@ -175,6 +177,7 @@ struct daemon {
         struct xfer_engine *xe;   /* owned */
         struct ipc_server *ipc;   /* owned */
         struct notify *notify;    /* owned */
+        struct netmon *netmon;    /* owned */
         uv_timer_t sched_timer;   /* runs sched_run() soon after a change */
         uv_timer_t retry_timer;   /* wakes the scheduler for the next retry */
         uv_timer_t checkpoint_timer;
@@ -223,6 +226,15 @@ void notify_cmd_detach(struct group *g, bool force);
  * backslash escapes a quote or a backslash). Returns a NULL-terminated array to free with
  * free() (one block), or NULL with errno EINVAL (unbalanced quote) or ENOMEM. */
 char **notify_cmd_split(const char *line);
+
+/* ---- netmon.c ------------------------------------------------------------------------ */
+
+int netmon_new(struct daemon *d, struct netmon **ret);
+void netmon_free(struct netmon *m);
+/* True when an interface other than loopback is up with an address (NULL m: true). */
+bool netmon_is_up(struct netmon *m);
+/* True when the URL's host is this machine (localhost, 127.0.0.0/8, ::1). */
+bool netmon_url_is_local(const char *url);
 
 /* ---- sched.c ------------------------------------------------------------------------- */
 
