@@ -410,10 +410,16 @@ static void group_remove(struct group *g, bool committed, const char *why)
         sched_kick(d);
 }
 
+/* The length of the directory part of an absolute path ("/a/b/c" -> 4, "/c" -> 0). */
+static size_t dir_len(const char *path)
+{
+        return (size_t)(strrchr(path, '/') - path);
+}
+
 qm_hresult group_commit(struct group *g)
 {
-        const char *last_dir_path = NULL;
-        uint32_t committed = 0, failed = 0;
+        const char *last = NULL; /* a file of the directory to sync next */
+        bool partial = false;
         int first_err = 0;
 
         xfer_stop(g);
@@ -429,45 +435,36 @@ qm_hresult group_commit(struct group *g)
                                   strerror(-r));
                         if (!first_err)
                                 first_err = r;
-                        failed++;
                         continue;
                 }
                 f->committed = true;
-                committed++;
                 /* One directory sync per run of files in the same directory. */
-                if (!last_dir_path || strncmp(last_dir_path, f->local,
-                                              (size_t)(strrchr(f->local, '/') - f->local)) != 0) {
-                        if (last_dir_path)
-                                sync_dir_of(last_dir_path);
-                        last_dir_path = f->local;
-                }
+                if (last && (dir_len(last) != dir_len(f->local) ||
+                             memcmp(last, f->local, dir_len(last)) != 0))
+                        sync_dir_of(last);
+                last = f->local;
         }
-        if (last_dir_path)
-                sync_dir_of(last_dir_path);
-        if (failed) {
+        if (last)
+                sync_dir_of(last);
+        if (first_err) {
                 /* BITS keeps the job so the application can fix the cause and commit again. */
                 struct xfer_verdict v;
 
                 xfer_classify_errno(-first_err, &v);
                 return v.hr;
         }
-        {
-                bool partial = false;
+        for (uint32_t i = 0; i < g->n_files; i++) {
+                struct qfile *f = &g->files[i];
 
-                for (uint32_t i = 0; i < g->n_files; i++) {
-                        struct qfile *f = &g->files[i];
-
-                        if (f->committed)
-                                continue;
-                        partial = true;
-                        if (f->temp && unlink(f->temp) < 0 && errno != ENOENT)
-                                log_warn("group %s: cannot delete '%s': %s, ignoring",
-                                         g->id_str, f->temp, strerror(errno));
-                }
-                group_remove(g, true, partial ? "committed (partially)" : "committed");
-                (void)committed;
-                return partial ? BG_S_PARTIAL_COMPLETE : QM_S_OK;
+                if (f->committed)
+                        continue;
+                partial = true;
+                if (f->temp && unlink(f->temp) < 0 && errno != ENOENT)
+                        log_warn("group %s: cannot delete '%s': %s, ignoring", g->id_str, f->temp,
+                                 strerror(errno));
         }
+        group_remove(g, true, partial ? "committed (partially)" : "committed");
+        return partial ? BG_S_PARTIAL_COMPLETE : QM_S_OK;
 }
 
 qm_hresult group_abort(struct group *g)
