@@ -280,27 +280,6 @@ void group_clear_error(struct group *g)
 
 /* ---- the transfer engine reports here ------------------------------------------------ */
 
-void group_file_done(struct group *g, uint32_t index)
-{
-        struct qfile *f = &g->files[index];
-        bool all = true;
-
-        f->complete = true;
-        f->bytes_total = f->bytes_done;
-        g->stalled_since = 0;
-        /* A transient error this file had is over: no stale error on a healthy group. */
-        if (g->err.hr != QM_S_OK && g->err.file_index == index)
-                group_clear_error(g);
-        if (store_save_file(g->d->store, g, index) < 0)
-                log_error("group %s: file %u: completion could not be saved", g->id_str, index);
-        for (uint32_t i = 0; i < g->n_files; i++)
-                all = all && g->files[i].complete;
-        log_debug("group %s: file %u complete (%llu bytes)", g->id_str, index,
-                  (unsigned long long)f->bytes_done);
-        group_set_state(g, all ? BG_JOB_STATE_TRANSFERRED : BG_JOB_STATE_QUEUED);
-        sched_kick(g->d);
-}
-
 /* A failure to reach the server while no network is there (and the server is not this
  * machine) is the lost network's, not the server's. */
 static bool lost_network(struct group *g, uint32_t index)

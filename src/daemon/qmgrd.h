@@ -162,7 +162,6 @@ qm_hresult group_commit(struct group *g);
 qm_hresult group_abort(struct group *g);
 
 /* Called by the transfer engine. */
-void group_file_done(struct group *g, uint32_t index);
 void group_transfer_failed(struct group *g, uint32_t index, bool transient, uint32_t retry_after);
 
 /* ---- daemon (main.c) ----------------------------------------------------------------- */
