@@ -357,6 +357,13 @@ QM_API qm_hresult qm_qmgr_connect(const char *socket_path, qm_qmgr **ret);
  * Returns: QM_S_OK; QM_E_POINTER; QM_E_OUTOFMEMORY. Ownership: free *ret with qm_free(). */
 QM_API qm_hresult qm_qmgr_get_service_version(qm_qmgr *qm, char **ret);
 
+/* qm_qmgr_get_error_description() - a sentence that says why the last call made through this
+ * connection failed with hr, as the service put it (e.g. "file 0: the directory of
+ * '/x/y' does not exist"); qm_strerror(hr) when the service gave none or the last call did
+ * not fail with hr (a qmgr extension, like IBackgroundCopyError::GetErrorDescription).
+ * Returns: QM_S_OK; QM_E_POINTER; QM_E_OUTOFMEMORY. Ownership: free *ret with qm_free(). */
+QM_API qm_hresult qm_qmgr_get_error_description(qm_qmgr *qm, qm_hresult hr, char **ret);
+
 /* qm_qmgr_release() - drops a reference; the connection closes with the last handle. */
 QM_API void qm_qmgr_release(qm_qmgr *qm);
 

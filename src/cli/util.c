@@ -22,12 +22,19 @@ void warnx_(const char *fmt, ...)
         fputc('\n', stderr);
 }
 
+/* The connection whose last refusal fail_hr() describes (set by ctx_connect()). */
+static qm_qmgr *described;
+
 int fail_hr(const char *what, qm_hresult hr)
 {
         const char *no = getenv("QMGR_NO_AUTOSTART");
+        char *why = NULL;
 
+        if (!described || QM_FAILED(qm_qmgr_get_error_description(described, hr, &why)))
+                why = NULL;
         fprintf(stderr, "qmgr: %s: 0x%08x %s: %s\n", what, (unsigned)hr, qm_hresult_name(hr),
-                qm_strerror(hr));
+                why ? why : qm_strerror(hr));
+        qm_free(why);
         if (hr != QM_E_SERVICE_UNAVAILABLE)
                 return EXIT_FAILED;
         if (no && strcmp(no, "1") == 0)
@@ -48,6 +55,7 @@ int ctx_connect(struct ctx *ctx)
         hr = qm_qmgr_connect(ctx->socket, &ctx->qm);
         if (QM_FAILED(hr))
                 return fail_hr("cannot connect to the service", hr);
+        described = ctx->qm;
         return 0;
 }
 

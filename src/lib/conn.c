@@ -245,6 +245,7 @@ void conn_unref(qm_qmgr *qm)
         conn_close(qm);
         notify_free(qm);
         free(qm->service_version);
+        free(qm->last_msg);
         qm->magic = MAGIC_DEAD;
         free(qm);
 }
@@ -301,6 +302,21 @@ QM_API qm_hresult qm_qmgr_get_service_version(qm_qmgr *qm, char **ret)
         if (!v)
                 return QM_E_OUTOFMEMORY;
         *ret = v;
+        return QM_S_OK;
+}
+
+QM_API qm_hresult qm_qmgr_get_error_description(qm_qmgr *qm, qm_hresult hr, char **ret)
+{
+        char *d;
+
+        if (!GOOD_HANDLE(qm, MAGIC_QMGR))
+                return QM_E_INVALIDARG;
+        if (!ret)
+                return QM_E_POINTER;
+        d = strdup(qm->last_msg && qm->last_hr == hr ? qm->last_msg : qm_strerror(hr));
+        if (!d)
+                return QM_E_OUTOFMEMORY;
+        *ret = d;
         return QM_S_OK;
 }
 
@@ -423,6 +439,7 @@ static void consume(qm_qmgr *qm, size_t len)
 qm_hresult conn_call_more(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *params,
                           bool more, struct qmx_msg *reply)
 {
+        char err[256];
         struct qmx_msg tmp;
         json_t *call;
         char *buf;
@@ -433,6 +450,9 @@ qm_hresult conn_call_more(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_m
 
         if (reply)
                 memset(reply, 0, sizeof(*reply));
+        free(qm->last_msg);
+        qm->last_msg = NULL;
+        qm->last_hr = QM_S_OK;
         if (qm->fd < 0)
                 return QM_E_SERVICE_UNAVAILABLE;
         call = qmx_call_new(id, params, more);
@@ -464,8 +484,13 @@ qm_hresult conn_call_more(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_m
                         break;
                 consume(qm, (size_t)mlen); /* an event: the reply is still to come */
         }
-        hr = qmx_reply_parse(id, qm->in, (size_t)mlen, reply ? reply : &tmp, NULL, NULL, 0);
+        hr = qmx_reply_parse(id, qm->in, (size_t)mlen, reply ? reply : &tmp, NULL, err,
+                             sizeof(err));
         consume(qm, (size_t)mlen);
+        if (QM_FAILED(hr) && hr != QM_E_PROTOCOL) {
+                qm->last_hr = hr;
+                qm->last_msg = err[0] ? strdup(err) : NULL;
+        }
         if (QM_FAILED(hr) || !reply)
                 qmx_msg_clear(reply ? reply : &tmp);
         return hr;

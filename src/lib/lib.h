@@ -52,6 +52,8 @@ struct qm_qmgr {
         unsigned refs;
         int fd;   /* -1 once the connection broke: every later call is SERVICE_UNAVAILABLE */
         char *service_version; /* owned: from the Ping answered at connect, or NULL */
+        qm_hresult last_hr;    /* the failure of the last call the service refused, and */
+        char *last_msg;        /* owned: the service's description of it, or NULL */
         char *in; /* owned: bytes received and not consumed yet */
         size_t in_len, in_cap;
         /* notifications (notify.c) */

@@ -369,3 +369,15 @@ def test_version_names_client_and_service(qmgr):
     rc, out, err = qmgr("version", check=False)
     assert rc == 0
     assert "client: %s" % doc["client"] in out and "service: %s" % doc["service"] in out
+
+
+def test_errors_say_why_in_the_services_words(qmgr, tmp_path):
+    gid = jq(qmgr, "create")["id"]
+    rc, out, err = qmgr("addfile", gid, "ftp://127.0.0.1/x", str(tmp_path / "x"), check=False)
+    assert rc == 1 and out == ""
+    assert "0x80070057 QM_E_INVALIDARG: file 0: only http:// and https:// URLs" in err, err
+    missing = tmp_path / "no" / "such" / "dir" / "x"
+    rc, out, err = qmgr("addfile", gid, "http://127.0.0.1/x", str(missing), check=False)
+    assert rc == 1
+    assert "0x80070005 QM_E_ACCESSDENIED: file 0: the directory of '%s' does not exist" \
+        % missing in err, err
