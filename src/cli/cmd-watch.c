@@ -58,14 +58,13 @@ static json_t *update_json(const qm_group_update *u, const char *message)
                                 (json_int_t)u->error_file_index, "win32_result",
                                 (json_int_t)u->win32_result, "transport_result",
                                 (json_int_t)u->transport_result);
-        return json_pack("{sssosssIsIsosIsIsIso}", "event", u->removed ? "removed" : "update",
-                         "id", json_guid(&u->group_id), "state", state_name(u->state), "status",
+        return json_pack("{sssosssIsIsosIsIsIso}", "event", u->removed ? "removed" : "update", "id",
+                         json_guid(&u->group_id), "state", state_name(u->state), "status",
                          (json_int_t)u->status, "bytes_transferred",
-                         (json_int_t)u->bytes_transferred, "bytes_total",
-                         json_size(u->bytes_total), "files_transferred",
-                         (json_int_t)u->files_transferred, "files_total",
-                         (json_int_t)u->files_total, "retries", (json_int_t)u->num_retries,
-                         "error", err);
+                         (json_int_t)u->bytes_transferred, "bytes_total", json_size(u->bytes_total),
+                         "files_transferred", (json_int_t)u->files_transferred, "files_total",
+                         (json_int_t)u->files_total, "retries", (json_int_t)u->num_retries, "error",
+                         err);
 }
 
 /* One JSON object on one line. */
@@ -122,8 +121,8 @@ int cmd_wait(struct ctx *ctx, const struct cmd *cmd, int argc, char **argv)
                 case 't':
                         timeout = strtod(optarg, &end);
                         if (end == optarg || *end || !(timeout >= 0) || timeout > 1e9)
-                                return cmd_usage_error(cmd, "--timeout: not a number of seconds: %s",
-                                                       optarg);
+                                return cmd_usage_error(
+                                        cmd, "--timeout: not a number of seconds: %s", optarg);
                         break;
                 default:
                         return cmd_usage_error(cmd, "unknown option");
@@ -186,6 +185,20 @@ int cmd_wait(struct ctx *ctx, const struct cmd *cmd, int argc, char **argv)
                         msg = e.description;
                 fprintf(stderr, "qmgr: wait: 0x%08x %s: %s\n", (unsigned)w.last.error,
                         qm_hresult_name(w.last.error), msg ? msg : qm_strerror(w.last.error));
+                if (msg && e.file_index != QM_NO_FILE_INDEX) {
+                        /* Which file, as `get` says it: a person should not need `info`. */
+                        qm_fileset_info fi = {0};
+                        qm_job1 *j1 = NULL;
+
+                        if (group_job1(g, &j1) == 0 && j1 &&
+                            QM_SUCCEEDED(qm_job1_get_file(j1, e.file_index, &fi)))
+                                fprintf(stderr, "qmgr: file %u: %s -> %s\n", e.file_index,
+                                        fi.remote_file, fi.local_file);
+                        fprintf(stderr, "qmgr: context %s, transport result %u, win32 result %u\n",
+                                context_name(e.context), e.transport_result, e.win32_result);
+                        qm_fileset_info_clear(&fi);
+                        qm_job1_release(j1);
+                }
                 if (ctx->json)
                         print_json(update_json(&w.last, msg));
                 qm_job_error_clear(&e);
@@ -206,10 +219,10 @@ out:
 
 struct row {
         qm_group_update u;
-        char *name;     /* display name, fetched outside the callbacks; NULL until then */
-        double base_t;  /* the rate is measured from (base_t, base_bytes) */
+        char *name;    /* display name, fetched outside the callbacks; NULL until then */
+        double base_t; /* the rate is measured from (base_t, base_bytes) */
         uint64_t base_bytes;
-        double rate;    /* bytes per second, smoothed */
+        double rate; /* bytes per second, smoothed */
         double removed_at;
 };
 
@@ -344,8 +357,8 @@ static void draw_table(struct monitor *m)
                         snprintf(err, sizeof(err), "0x%08x %s", (unsigned)row->u.error,
                                  qm_hresult_name(row->u.error));
                 printf("%-11s %-20.20s %-15s %5s %10s/%-10s %11s  %s\033[K\n", id,
-                       row->name ? row->name : "", state_name(row->u.state), pct, done, tot,
-                       rate, err);
+                       row->name ? row->name : "", state_name(row->u.state), pct, done, tot, rate,
+                       err);
         }
         fputs("\033[J", stdout);
         fflush(stdout);

@@ -69,6 +69,9 @@ def test_wait_error_exits_1_and_prints_the_error(nginx, qmgr, dest):
     rc, out, err = qmgr("wait", gid, "--timeout", "30", check=False)
     assert rc == 1, (out, err)
     assert "0x80190194 BG_E_HTTP_ERROR_404: " in err
+    # which file, without a second command
+    assert "file 0: %s -> " % nginx.url("small/nope.bin") in err, err
+    assert "transport result 404" in err, err
     rc, doc, err = qmgr("wait", gid, json=True, check=False)
     assert rc == 1
     assert doc["state"] == "ERROR"
