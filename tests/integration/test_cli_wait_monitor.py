@@ -6,6 +6,8 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from conftest import wait_for
 
 
@@ -182,3 +184,29 @@ def test_get_follows_events(nginx, qmgr, dest):
     assert not (dest / "c.bin").exists()
     wait_for(lambda: qmgr("list", json=True) in ([], {"groups": []}), timeout=5,
              what="an empty queue")
+
+
+# ---- get, interrupted ------------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_get_interrupted_aborts_the_group_and_exits_130(nginx, qmgrd, qmgr, dest, sig):
+    """CLI.md/issue 5: Ctrl-C asks the service to abort the group and exits 130; nothing of
+    the download stays (no group, no temporary file, no local file)."""
+    local = dest / "big.bin"
+    p = spawn(qmgrd, "get", "--name", "interrupted", nginx.url("slow/big.bin"), local)
+    try:
+        def moving():
+            rc, doc, _ = qmgr("list", json=True, check=False)
+            return rc == 0 and any(g["name"] == "interrupted" and g["bytes_transferred"] > 0
+                                   for g in doc["groups"])
+        wait_for(moving, timeout=20, what="the get to transfer")
+        p.send_signal(sig)
+        p.wait(timeout=15)
+        assert p.returncode == 130, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    doc = qmgr("list", json=True)
+    assert not [g for g in doc["groups"] if g["name"] == "interrupted"], doc
+    assert list(dest.iterdir()) == [], list(dest.iterdir())
