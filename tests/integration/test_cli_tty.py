@@ -159,3 +159,33 @@ def test_json_get_without_a_terminal(binaries, qmgrd, nginx, dest):
     import json
     json.loads(out)
     assert "\r" not in out + err and "%" not in err, (out, err)
+
+
+def test_monitor_table_redraws_in_place_on_a_terminal(tmux, qmgrd, slow_file, tmp_path):
+    """`qmgr monitor` on a terminal: a table of the caller's groups redrawn in place from the
+    event stream (issue 5): the group appears, its progress rises, it shows as complete, and
+    the screen never scrolls (each group stays one row)."""
+    url, _ = slow_file
+    argv = [qmgrd.bin.qmgr, "--socket", qmgrd.socket, "--no-autostart", "monitor"]
+    tmux.start(" ".join(shlex.quote(a) for a in argv))
+    time.sleep(0.5)
+    gid = qmgrd.qmgr("create", "--name", "tablegroup", json=True)["id"]
+    qmgrd.qmgr("addfile", gid, url, tmp_path / "t.bin")
+    qmgrd.qmgr("resume", gid)
+    seen, deadline = [], time.time() + 30
+    while time.time() < deadline:
+        screen = tmux.capture()
+        rows = [l for l in screen.splitlines() if "tablegroup" in l]
+        assert len(rows) <= 1, screen  # redrawn, never appended
+        if rows:
+            m = PERCENT.search(rows[0])
+            if m:
+                seen.append(int(m.group(1)))
+            if "TRANSFERRED" in rows[0]:
+                break
+        time.sleep(0.3)
+    else:
+        pytest.fail("the table never showed the group TRANSFERRED:\n" + tmux.capture())
+    assert any(0 < p < 100 for p in seen), seen   # it moved while we watched
+    assert seen == sorted(seen), seen             # and never went backwards
+    assert seen[-1] == 100, seen
