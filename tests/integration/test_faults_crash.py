@@ -9,7 +9,7 @@ import time
 
 from conftest import fault_group, wait_final, wait_for
 
-N_KILLS = 5
+N_KILLS = 20  # issue 4: kills at 20 random moments
 
 
 def kill9(svc):
@@ -25,18 +25,24 @@ def test_sigkill_at_random_moments_then_every_file_identical(faultsrv, make_qmgr
     for gi in range(3):
         dest = tmp_path / ("d%d" % gi)
         dest.mkdir()
-        urls = [faultsrv.url("ok", size=rng.randint(60000, 250000), rate=150000,
+        # 9 files of 0.5-1.1 MB at 100 KB/s over 4 transfers: ~20 s of transfer, so the
+        # kills (one every 0.3-1.3 s) land while files are moving.
+        urls = [faultsrv.url("ok", size=rng.randint(500000, 1100000), rate=100000,
                              seed="c%d-%d" % (gi, i)) for i in range(3)]
         gid, locals_ = fault_group(svc, dest, urls, name="crash%d" % gi)
         groups.append((gid, urls, locals_, dest))
 
+    killed_while_moving = 0
     for _ in range(N_KILLS):
-        time.sleep(rng.uniform(0.3, 1.5))
+        time.sleep(rng.uniform(0.3, 1.3))
+        states = [svc.qmgr("info", gid, json=True)["state"] for gid, *_ in groups]
+        killed_while_moving += any(s in ("CONNECTING", "TRANSFERRING") for s in states)
         kill9(svc)
         svc.start()
+    assert killed_while_moving >= N_KILLS // 2, killed_while_moving
 
     for gid, urls, locals_, dest in groups:
-        info = wait_final(svc, gid, timeout=60)
+        info = wait_final(svc, gid, timeout=90)
         assert info["state"] == "TRANSFERRED", info
         assert [f["bytes_total"] for f in info["files"]] == [len(faultsrv.data(u)) for u in urls]
         svc.qmgr("complete", gid)
