@@ -1048,6 +1048,16 @@ static int open_temp(struct xfer *x)
         struct stat st;
         int fd, r;
 
+        if (f->temp && !f->bytes_done && !f->durable && f->bytes_total == BG_SIZE_UNKNOWN) {
+                /* Most likely named ahead and not created yet: create it at once (one open
+                 * less per small file). If anything is at the name (even a symlink, O_EXCL),
+                 * it is opened and checked below as before. */
+                fd = open(f->temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd >= 0)
+                        goto created;
+                if (errno != EEXIST)
+                        return -errno;
+        }
         if (f->temp) {
                 fd = open(f->temp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd >= 0) {
@@ -1097,6 +1107,7 @@ static int open_temp(struct xfer *x)
         fd = open(f->temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
+created:
         if (fstat(fd, &st) < 0) {
                 close(fd);
                 return -errno;
@@ -1142,6 +1153,9 @@ int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index)
                 return -ENOMEM;
         }
         x->wb_off = x->offset;
+        /* The name was just checked by opening it: the next check is due in a second (a
+         * file that finishes sooner is checked once, at its end). */
+        x->checked_at = uv_now(xe->d->loop);
         curl_easy_setopt(x->easy, CURLOPT_URL, f->url);
         curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
         curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->curl_err);
