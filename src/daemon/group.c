@@ -338,12 +338,29 @@ void group_transfer_failed(struct group *g, uint32_t index, bool transient, uint
 
 /* ---- commit and abort ---------------------------------------------------------------- */
 
+/* The length of the directory part of an absolute path ("/a/b/c" -> 4, "/c" -> 0). */
+static size_t dir_len(const char *path)
+{
+        return (size_t)(strrchr(path, '/') - path);
+}
+
+static bool same_dir(const char *a, const char *b)
+{
+        return dir_len(a) == dir_len(b) && memcmp(a, b, dir_len(a)) == 0;
+}
+
 /* Makes a temporary file the real file: mode from the client's umask, mtime from the
  * server's Last-Modified, then rename over the local path. The data was synced when the file
- * completed; the directory is synced by the caller once per directory. */
-static int commit_file(struct qfile *f)
+ * completed; the directory is synced by the caller once per directory. dirfd, when >= 0, is
+ * the directory of f->local (the temporary file is beside it): the names are then resolved
+ * from it, without walking the whole path for each call. */
+static int commit_file(struct qfile *f, int dirfd)
 {
-        int fd = open(f->temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        bool rel = dirfd >= 0 && same_dir(f->temp, f->local);
+        int at = rel ? dirfd : AT_FDCWD;
+        const char *temp = rel ? f->temp + dir_len(f->temp) + 1 : f->temp;
+        const char *local = rel ? f->local + dir_len(f->local) + 1 : f->local;
+        int fd = openat(at, temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         int r = 0;
 
         if (fd < 0)
@@ -357,9 +374,22 @@ static int commit_file(struct qfile *f)
                         r = -errno;
         }
         close(fd);
-        if (r == 0 && rename(f->temp, f->local) < 0)
+        if (r == 0 && renameat(at, temp, at, local) < 0)
                 r = -errno;
         return r;
+}
+
+/* Opens the directory of an absolute path (-1 on failure: the caller falls back to paths). */
+static int open_dir_of(const char *path)
+{
+        char buf[PATH_MAX];
+        size_t n = dir_len(path);
+
+        if (n >= sizeof(buf))
+                return -1;
+        memcpy(buf, path, n);
+        buf[n] = '\0';
+        return open(n ? buf : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 static void sync_dir_of(const char *path)
@@ -389,15 +419,11 @@ static void group_remove(struct group *g, bool committed, const char *why)
         sched_kick(d);
 }
 
-/* The length of the directory part of an absolute path ("/a/b/c" -> 4, "/c" -> 0). */
-static size_t dir_len(const char *path)
-{
-        return (size_t)(strrchr(path, '/') - path);
-}
-
 qm_hresult group_commit(struct group *g)
 {
-        const char *last = NULL; /* a file of the directory to sync next */
+        const char *dir = NULL; /* a file of the directory of dirfd */
+        int dirfd = -1;
+        bool renamed = false; /* something was renamed in dir since its last sync */
         bool partial = false;
         int first_err = 0;
 
@@ -408,7 +434,21 @@ qm_hresult group_commit(struct group *g)
 
                 if (!f->complete || f->committed)
                         continue;
-                r = commit_file(f);
+                /* One directory descriptor, and one directory sync, per run of files in the
+                 * same directory. */
+                if (!dir || !same_dir(dir, f->local)) {
+                        if (dirfd >= 0) {
+                                if (renamed)
+                                        fsync(dirfd);
+                                close(dirfd);
+                        } else if (renamed) {
+                                sync_dir_of(dir);
+                        }
+                        dir = f->local;
+                        dirfd = open_dir_of(dir);
+                        renamed = false;
+                }
+                r = commit_file(f, dirfd);
                 if (r < 0) {
                         log_error("group %s: cannot commit '%s': %s", g->id_str, f->local,
                                   strerror(-r));
@@ -417,14 +457,15 @@ qm_hresult group_commit(struct group *g)
                         continue;
                 }
                 f->committed = true;
-                /* One directory sync per run of files in the same directory. */
-                if (last && (dir_len(last) != dir_len(f->local) ||
-                             memcmp(last, f->local, dir_len(last)) != 0))
-                        sync_dir_of(last);
-                last = f->local;
+                renamed = true;
         }
-        if (last)
-                sync_dir_of(last);
+        if (dirfd >= 0) {
+                if (renamed)
+                        fsync(dirfd);
+                close(dirfd);
+        } else if (renamed) {
+                sync_dir_of(dir);
+        }
         if (first_err) {
                 /* BITS keeps the job so the application can fix the cause and commit again. */
                 struct xfer_verdict v;
