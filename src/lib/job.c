@@ -39,11 +39,17 @@ QM_API void qm_job_release(qm_job *job)
 }
 
 /* GetJobInfo into *r (cleared by the caller on success). */
-static qm_hresult job_info(qm_job *job, struct qmx_msg *r)
+/* The getters' common part: the entry checks (a good handle, a non-NULL out-pointer `ret`),
+ * then GetJobInfo into *r (cleared by the caller on success). */
+static qm_hresult job_info(qm_job *job, const void *ret, struct qmx_msg *r)
 {
         struct qmx_msg p = {.present = QMX_B(GROUP_ID)};
         qm_hresult hr;
 
+        if (!GOOD_HANDLE(job, MAGIC_JOB))
+                return QM_E_INVALIDARG;
+        if (!ret)
+                return QM_E_POINTER;
         p.group_id = job->id;
         hr = conn_call(job->qm, QMX_M_GET_JOB_INFO, &p, r);
         return hr == QM_E_ITEM_NOT_FOUND ? BG_E_NOT_FOUND : hr;
@@ -77,11 +83,7 @@ QM_API qm_hresult qm_job_get_id(qm_job *job, qm_guid *ret)
                 struct qmx_msg r;                                                                  \
                 qm_hresult hr;                                                                     \
                                                                                                    \
-                if (!GOOD_HANDLE(job, MAGIC_JOB))                                                  \
-                        return QM_E_INVALIDARG;                                                    \
-                if (!ret)                                                                          \
-                        return QM_E_POINTER;                                                       \
-                hr = job_info(job, &r);                                                            \
+                hr = job_info(job, ret, &r);                                                       \
                 if (QM_FAILED(hr))                                                                 \
                         return hr;                                                                 \
                 *ret = r.field;                                                                    \
@@ -100,11 +102,7 @@ QM_API qm_hresult qm_job_get_progress(qm_job *job, qm_job_progress *ret)
         struct qmx_msg r;
         qm_hresult hr;
 
-        if (!GOOD_HANDLE(job, MAGIC_JOB))
-                return QM_E_INVALIDARG;
-        if (!ret)
-                return QM_E_POINTER;
-        hr = job_info(job, &r);
+        hr = job_info(job, ret, &r);
         if (QM_FAILED(hr))
                 return hr;
         /* qmx_decode() leaves bytes_total at BG_SIZE_UNKNOWN when absent or null. */
@@ -121,11 +119,7 @@ QM_API qm_hresult qm_job_get_error(qm_job *job, qm_job_error *ret)
         struct qmx_msg r;
         qm_hresult hr;
 
-        if (!GOOD_HANDLE(job, MAGIC_JOB))
-                return QM_E_INVALIDARG;
-        if (!ret)
-                return QM_E_POINTER;
-        hr = job_info(job, &r);
+        hr = job_info(job, ret, &r);
         if (QM_FAILED(hr))
                 return hr;
         /* The error fields are present only while the job is in error. */
@@ -151,11 +145,7 @@ QM_API qm_hresult qm_job_get_times(qm_job *job, qm_job_times *ret)
         struct qmx_msg r;
         qm_hresult hr;
 
-        if (!GOOD_HANDLE(job, MAGIC_JOB))
-                return QM_E_INVALIDARG;
-        if (!ret)
-                return QM_E_POINTER;
-        hr = job_info(job, &r);
+        hr = job_info(job, ret, &r);
         if (QM_FAILED(hr))
                 return hr;
         ret->creation = r.created;
