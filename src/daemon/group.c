@@ -467,8 +467,19 @@ qm_hresult group_commit(struct group *g)
                 sync_dir_of(dir);
         }
         if (first_err) {
-                /* BITS keeps the job so the application can fix the cause and commit again. */
+                /* BITS keeps the job so the application can fix the cause and commit again;
+                 * what was renamed already is saved as such, so that the retry, even after
+                 * a restart, skips it. */
+                struct store *st = g->d->store;
                 struct xfer_verdict v;
+
+                if (store_begin(st) == 0) {
+                        for (uint32_t i = 0; i < g->n_files; i++)
+                                if (g->files[i].committed)
+                                        store_save_file(st, g, i);
+                        if (store_commit(st) < 0)
+                                store_rollback(st);
+                }
 
                 xfer_classify_errno(-first_err, &v);
                 return v.hr;

@@ -316,7 +316,9 @@ int store_save_file(struct store *s, const struct group *g, uint32_t index)
         else
                 sqlite3_bind_int64(st, 7, (sqlite3_int64)f->bytes_total);
         sqlite3_bind_int64(st, 8, (sqlite3_int64)f->bytes_done);
-        sqlite3_bind_int(st, 9, f->complete);
+        /* complete: 0 not yet, 1 transferred, 2 transferred and renamed over the local path
+         * by a commit that failed for another file (kept so that a retry skips it). */
+        sqlite3_bind_int(st, 9, f->committed ? 2 : f->complete);
         bind_text(st, 10, f->etag);
         sqlite3_bind_int64(st, 11, f->last_modified);
         return run(s, st, "saving a file");
@@ -390,6 +392,7 @@ static int load_files(struct store *s, struct group *g)
                                          : (uint64_t)sqlite3_column_int64(st, 5);
                 f->bytes_done = (uint64_t)sqlite3_column_int64(st, 6);
                 f->complete = sqlite3_column_int(st, 7) != 0;
+                f->committed = sqlite3_column_int(st, 7) == 2;
                 f->etag = col_text(st, 8);
                 f->last_modified = sqlite3_column_int64(st, 9);
                 g->n_files++;

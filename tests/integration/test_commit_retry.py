@@ -1,0 +1,44 @@
+"""A commit that fails for one file keeps the group, and the caller can fix the cause and
+commit again — also after the service restarted (docs/design.md: BITS keeps a job whose
+commit failed). The files already renamed into place must not be tried again."""
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import sha256_file, wait_for
+
+
+def chattr(flag, path):
+    subprocess.run(["chattr", flag, str(path)], check=True, capture_output=True)
+
+
+def test_failed_commit_is_retried_after_a_restart(nginx, qmgrd, qmgr, dest):
+    if not shutil.which("chattr"):
+        pytest.skip("needs chattr (e2fsprogs)")
+    a, b = dest / "a", dest / "b"
+    a.mkdir()
+    b.mkdir()
+    gid = qmgr("create", "--name", "retry", json=True)["id"]
+    qmgr("addfile", gid, nginx.url("small/s001.bin"), a / "one.bin")
+    qmgr("addfile", gid, nginx.url("small/s002.bin"), b / "two.bin")
+    qmgr("resume", gid)
+    wait_for(lambda: qmgr("status", gid, json=True)["status"] == 0x140, timeout=30,
+             what="the group to finish")
+    chattr("+i", b)  # renames into b now fail (EPERM), even for root
+    try:
+        rc, out, err = qmgr("complete", gid, check=False)
+        assert rc == 1, (out, err)
+        assert (a / "one.bin").exists() and not (b / "two.bin").exists()
+        assert qmgr("status", gid, json=True)["status"] == 0x140  # still there, complete
+        qmgrd.stop()
+        qmgrd.start()
+    finally:
+        chattr("-i", b)
+    qmgr("complete", gid)  # the retry skips what was already committed
+    assert sha256_file(a / "one.bin") == sha256_file(nginx.path("small/s001.bin"))
+    assert sha256_file(b / "two.bin") == sha256_file(nginx.path("small/s002.bin"))
+    assert sorted(p.name for p in a.iterdir()) == ["one.bin"]
+    assert sorted(p.name for p in b.iterdir()) == ["two.bin"]
+    rc, out, err = qmgr("info", gid, check=False)
+    assert rc == 1  # the group is gone
