@@ -6,8 +6,8 @@
 # Stands alone: generates a deterministic file once (cached in $BENCH_WORK, default
 # /var/tmp/qmgr-bench), starts a private nginx on 127.0.0.1 (own prefix and config) and a
 # private qmgrd (binaries of the build tree, state in a temporary directory), then runs
-#     qmgr get URL OUT        and        curl -sS -f -o OUT URL
-# alternately (the order flips every round), N rounds each (default 5). Both write to the same
+#     qmgr get URL OUT,   curl -sS -f -o OUT URL,   and the same curl followed by sync OUT
+# in turn (the order rotates every round), N rounds each (default 5). All write to the same
 # directory on the same disk ($BENCH_WORK/out); the output is deleted and `sync` run before each
 # run, and every output is compared with the source (cmp) - a run that fails or differs aborts
 # the benchmark. Prints median wall seconds and MiB/s of each, and the median over rounds of
@@ -137,6 +137,9 @@ run_one() {   # $1 round, $2 tool
     case $tool in
     qmgr) "${QM[@]}" get "${FG[@]}" "$URL" "$dst" >"$RUN/last.log" 2>&1 || rc=$? ;;
     curl) curl -sS -f -o "$dst" "$URL" >"$RUN/last.log" 2>&1 || rc=$? ;;
+    # curl, then fsync of the file (coreutils `sync FILE`): what qmgr does before it counts a
+    # file transferred, so this column compares like with like on durability.
+    curl+sync) { curl -sS -f -o "$dst" "$URL" && sync "$dst"; } >"$RUN/last.log" 2>&1 || rc=$? ;;
     esac
     t1=$(date +%s%N)
     if [ "$rc" != 0 ] || ! cmp -s "$DATA/$FILE" "$dst"; then
@@ -148,9 +151,9 @@ run_one() {   # $1 round, $2 tool
     awk -v r="$r" -v t="$tool" -v a="$t0" -v b="$t1" 'BEGIN { printf "%s\t%s\t%.3f\n", r, t, (b - a) / 1e9 }' >>"$TSV"
     printf 'round %d  %-4s  %7.3f s\n' "$r" "$tool" "$(tail -n 1 "$TSV" | cut -f3)" >&2
 }
-for r in $(seq 1 "$RUNS"); do
-    if [ $((r % 2)) = 1 ]; then run_one "$r" qmgr; run_one "$r" curl
-    else run_one "$r" curl; run_one "$r" qmgr; fi
+TOOLS=(qmgr curl curl+sync)
+for r in $(seq 1 "$RUNS"); do   # the order rotates every round
+    for i in 0 1 2; do run_one "$r" "${TOOLS[$(( (i + r - 1) % 3 ))]}"; done
 done
 
 # ---- table ---------------------------------------------------------------------------------
@@ -161,12 +164,15 @@ function median(a, n,   i, j, t) {
     for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-{ w[$1, $2] = $3; if ($2 == "qmgr") q[++nq] = $3; else c[++nc] = $3; rounds[$1] = 1 }
+{ w[$1, $2] = $3; t[$2, ++n[$2]] = $3; rounds[$1] = 1 }
 END {
-    for (r in rounds) ratio[++nr] = w[r, "qmgr"] / w[r, "curl"]
-    mq = median(q, nq); mc = median(c, nc)
-    printf "%-6s %14s %10s\n", "tool", "median wall s", "MiB/s"
-    printf "%-6s %14.3f %10.1f\n", "qmgr", mq, mib / mq
-    printf "%-6s %14.3f %10.1f\n", "curl", mc, mib / mc
-    printf "median per-round ratio qmgr/curl: %.2fx\n", median(ratio, nr)
+    split("qmgr curl curl+sync", tools, " ")
+    printf "%-10s %14s %10s %22s\n", "tool", "median wall s", "MiB/s", "per-round qmgr/tool"
+    for (k = 1; k <= 3; k++) {
+        tool = tools[k]; delete a; for (i = 1; i <= n[tool]; i++) a[i] = t[tool, i]
+        m = median(a, n[tool])
+        delete rt; nr = 0
+        for (r in rounds) rt[++nr] = w[r, "qmgr"] / w[r, tool]
+        printf "%-10s %14.3f %10.1f %21.2fx\n", tool, m, mib / m, median(rt, nr)
+    }
 }' "$TSV"
