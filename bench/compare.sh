@@ -14,7 +14,9 @@
 # --conc. For big, every tool uses one connection. qmgr is timed from `create` to the end of
 # `complete` (the files renamed into place): its bytes are synced (durable) before it counts a
 # file transferred, the peers' are not. Prints the commands, a table of medians (wall s) and
-# the median over rounds of each tool's ratio to the fastest peer of that round.
+# the median over rounds of each tool's ratio to the fastest peer of that round. A peer named
+# PEER+sync (e.g. --peers curl,wget2,curl+sync,wget2+sync,qmgr) is that peer followed by
+# `sync -f` of the output's file system; its column is compared separately.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -171,8 +173,17 @@ qmgr_run() {   # $1 case  $2 dst
         'BEGIN { printf "  qmgr phases: resume %.3f s, transfer+wait %.3f s, complete %.3f s\n", (b-a)/1e9, (c-b)/1e9, (d-c)/1e9 }' >"$RUN/phases"
 }
 
+# A peer followed by `sync -f` of the output's file system: its bytes made durable, as qmgr's
+# are before it counts a file transferred (tool name PEER+sync, e.g. curl+sync).
+with_sync() { local d=$1; shift; "$@" && sync -f "$d"; }
+
 cmd_for() {   # $1 tool $2 case $3 dst -> CMD
     local t=$1 c=$2 dst=$3
+    if [ "${t%+sync}" != "$t" ]; then
+        cmd_for "${t%+sync}" "$c" "$dst"
+        CMD=(with_sync "$dst" "${CMD[@]}")
+        return
+    fi
     if [ "$c" = big ]; then
         case $t in
         curl) CMD=("${CURL[@]}" -o "$dst/1g.bin" "$BASE/big/1g.bin") ;;
@@ -243,8 +254,9 @@ function median(a, n,   i, j, t) {
 }
 { w[$1, $2, $3] = $4; R[$1] = 1; if (!($2 in C)) { C[$2] = 1; corder[++nc] = $2 } if (!($3 in T)) { T[$3] = 1; torder[++nt] = $3 } }
 END {
-    printf "| case |"; for (i = 1; i <= nt; i++) printf " %s |", torder[i]; printf " qmgr / fastest peer |\n"
-    printf "|---|"; for (i = 1; i <= nt; i++) printf "---|"; printf "---|\n"
+    printf "| case |"; for (i = 1; i <= nt; i++) printf " %s |", torder[i]
+    printf " qmgr / fastest peer | qmgr / fastest synced peer |\n"
+    printf "|---|"; for (i = 1; i <= nt; i++) printf "---|"; printf "---|---|\n"
     for (ci = 1; ci <= nc; ci++) {
         c = corder[ci]; printf "| %s |", c
         for (ti = 1; ti <= nt; ti++) {
@@ -252,13 +264,18 @@ END {
             for (r in R) if ((r, c, t) in w) a[++n] = w[r, c, t]
             printf " %.3f |", median(a, n)
         }
-        n = 0; delete a
-        for (r in R) {
-            best = 0
-            for (ti = 1; ti <= nt; ti++) { t = torder[ti]; if (t == "qmgr" || !((r, c, t) in w)) continue
-                if (!best || w[r, c, t] < best) best = w[r, c, t] }
-            if (best && (r, c, "qmgr") in w) a[++n] = w[r, c, "qmgr"] / best
+        # synced = 0: the peers as they are; synced = 1: the PEER+sync variants
+        for (synced = 0; synced <= 1; synced++) {
+            n = 0; delete a
+            for (r in R) {
+                best = 0
+                for (ti = 1; ti <= nt; ti++) { t = torder[ti]
+                    if (t == "qmgr" || !((r, c, t) in w) || (index(t, "+sync") > 0) != synced) continue
+                    if (!best || w[r, c, t] < best) best = w[r, c, t] }
+                if (best && (r, c, "qmgr") in w) a[++n] = w[r, c, "qmgr"] / best
+            }
+            if (n) printf " %.2fx |", median(a, n); else printf " - |"
         }
-        if (n) printf " %.2fx |\n", median(a, n); else printf " - |\n"
+        printf "\n"
     }
 }' "$TSV"
