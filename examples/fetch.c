@@ -36,9 +36,9 @@
 #define FETCH_CLSID "{5A7C3E2B-9D14-4F6A-8B0C-2E1D3F4A5B6C}"
 
 struct state {
-        int fail_first;   /* --fail-first and not failed yet */
-        unsigned calls;   /* OnStatus calls so far */
-        int done;         /* 1 complete, -1 error */
+        int fail_first; /* --fail-first and not failed yet */
+        unsigned calls; /* OnStatus calls so far */
+        int done;       /* 1 complete, -1 error */
         uint32_t status, file_index, win32_result, transport_result;
 };
 
@@ -61,15 +61,14 @@ static qm_hresult on_status(void *userdata, qm_group *group, qm_job1 *job, uint3
         st->calls++;
         if (qm_group_get_id(group, &gid) != QM_S_OK || qm_guid_to_string(&gid, id) != QM_S_OK)
                 strcpy(id, "?");
-        printf("OnStatus #%u: group %s status 0x%x%s%s file %d retries %u\n", st->calls, id,
-               status, status & QM_STATUS_GROUP_COMPLETE ? " COMPLETE" : "",
+        printf("OnStatus #%u: group %s status 0x%x%s%s file %d retries %u\n", st->calls, id, status,
+               status & QM_STATUS_GROUP_COMPLETE ? " COMPLETE" : "",
                status & QM_STATUS_GROUP_ERROR ? " ERROR" : "",
                file_index == QM_NO_FILE_INDEX ? -1 : (int)file_index, num_retries);
         fflush(stdout);
         if (st->fail_first) {
                 st->fail_first = 0;
-                printf("OnStatus #%u: returning E_FAIL (the service will call again)\n",
-                       st->calls);
+                printf("OnStatus #%u: returning E_FAIL (the service will call again)\n", st->calls);
                 fflush(stdout);
                 return QM_E_FAIL;
         }
@@ -149,13 +148,14 @@ static void print_error(qm_group *g, const struct state *st)
         if (qm_group_query_new_job_interface(g, &job) == QM_S_OK &&
             qm_job_get_error(job, &e) == QM_S_OK) {
                 fprintf(stderr, "fetch: failed: 0x%08x %s: %s\n", (unsigned)e.code,
-                        qm_hresult_name(e.code), e.description ? e.description : qm_strerror(e.code));
+                        qm_hresult_name(e.code),
+                        e.description ? e.description : qm_strerror(e.code));
                 qm_job_error_clear(&e);
         }
         qm_job_release(job);
         fprintf(stderr, "fetch: file %d, HTTP status %u, win32 error %u\n",
-                st->file_index == QM_NO_FILE_INDEX ? -1 : (int)st->file_index,
-                st->transport_result, st->win32_result);
+                st->file_index == QM_NO_FILE_INDEX ? -1 : (int)st->file_index, st->transport_result,
+                st->win32_result);
 }
 
 static void usage(FILE *out)
@@ -168,9 +168,12 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"socket", required_argument, NULL, 's'}, {"fail-first", no_argument, NULL, 'F'},
-                {"attach", required_argument, NULL, 'a'}, {"no-resume", no_argument, NULL, 'N'},
-                {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+                {"socket", required_argument, NULL, 's'},
+                {"fail-first", no_argument, NULL, 'F'},
+                {"attach", required_argument, NULL, 'a'},
+                {"no-resume", no_argument, NULL, 'N'},
+                {"timeout", required_argument, NULL, 't'},
+                {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
         const qm_callback1 callbacks = {.on_status = on_status};
@@ -189,14 +192,30 @@ int main(int argc, char **argv)
 
         while ((c = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
                 switch (c) {
-                case 's': socket = optarg; break;
-                case 'F': st.fail_first = 1; break;
-                case 'a': attach = optarg; break;
-                case 'N': no_resume = 1; break;
-                case 't': timeout = strtol(optarg, NULL, 10); break;
-                case 'i': read_list(optarg, &files, &n); break;
-                case 'h': usage(stdout); return 0;
-                default: usage(stderr); return 2;
+                case 's':
+                        socket = optarg;
+                        break;
+                case 'F':
+                        st.fail_first = 1;
+                        break;
+                case 'a':
+                        attach = optarg;
+                        break;
+                case 'N':
+                        no_resume = 1;
+                        break;
+                case 't':
+                        timeout = strtol(optarg, NULL, 10);
+                        break;
+                case 'i':
+                        read_list(optarg, &files, &n);
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
                 }
         }
         if ((argc - optind) % 2 || (!attach && n == 0 && argc == optind) ||

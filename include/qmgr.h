@@ -45,19 +45,19 @@ typedef int32_t qm_hresult;
 #define QM_FAILED(hr)    ((qm_hresult)(hr) < 0)
 #define QM_HR(v)         ((qm_hresult)(uint32_t)(v))
 
-#define QM_S_OK                     QM_HR(0x00000000)
-#define QM_S_FALSE                  QM_HR(0x00000001)
-#define QM_E_NOTIMPL                QM_HR(0x80004001)
-#define QM_E_POINTER                QM_HR(0x80004003)
-#define QM_E_FAIL                   QM_HR(0x80004005)
-#define QM_E_OUTOFMEMORY            QM_HR(0x8007000E)
-#define QM_E_INVALIDARG             QM_HR(0x80070057)
-#define QM_E_ACCESSDENIED           QM_HR(0x80070005)
-#define QM_E_INVALID_STATE          QM_HR(0x81001001)
-#define QM_E_SERVICE_UNAVAILABLE    QM_HR(0x81001002)
-#define QM_E_DOWNLOADER_UNAVAILABLE QM_HR(0x81001003)
-#define QM_E_ITEM_NOT_FOUND         QM_HR(0x81001004)
-#define QM_E_PROTOCOL               QM_HR(0x81001005) /* qmgr: malformed message from the peer */
+#define QM_S_OK                            QM_HR(0x00000000)
+#define QM_S_FALSE                         QM_HR(0x00000001)
+#define QM_E_NOTIMPL                       QM_HR(0x80004001)
+#define QM_E_POINTER                       QM_HR(0x80004003)
+#define QM_E_FAIL                          QM_HR(0x80004005)
+#define QM_E_OUTOFMEMORY                   QM_HR(0x8007000E)
+#define QM_E_INVALIDARG                    QM_HR(0x80070057)
+#define QM_E_ACCESSDENIED                  QM_HR(0x80070005)
+#define QM_E_INVALID_STATE                 QM_HR(0x81001001)
+#define QM_E_SERVICE_UNAVAILABLE           QM_HR(0x81001002)
+#define QM_E_DOWNLOADER_UNAVAILABLE        QM_HR(0x81001003)
+#define QM_E_ITEM_NOT_FOUND                QM_HR(0x81001004)
+#define QM_E_PROTOCOL                      QM_HR(0x81001005) /* qmgr: malformed message from the peer */
 #define BG_E_NOT_FOUND                     QM_HR(0x80200001)
 #define BG_E_INVALID_STATE                 QM_HR(0x80200002)
 #define BG_E_EMPTY                         QM_HR(0x80200003)
@@ -78,78 +78,79 @@ typedef int32_t qm_hresult;
 #define BG_S_PARTIAL_COMPLETE              QM_HR(0x00200017)
 #define BG_S_UNABLE_TO_DELETE_FILES        QM_HR(0x0020001A)
 /* Win32 errors in HRESULT form (0x8007xxxx), used for local file and network failures. */
-#define QM_E_WIN32_FILE_NOT_FOUND          QM_HR(0x80070002)
-#define QM_E_WIN32_DISK_FULL               QM_HR(0x80070070)
-#define QM_E_WIN32_INTERNET_TIMEOUT        QM_HR(0x80072EE2)
-#define QM_E_WIN32_INTERNET_NAME_NOT_RESOLVED QM_HR(0x80072EE7)
-#define QM_E_WIN32_INTERNET_CANNOT_CONNECT QM_HR(0x80072EFD)
-#define QM_E_WIN32_INTERNET_CONNECTION_RESET QM_HR(0x80072EFF)
-#define QM_E_WIN32_INTERNET_SECURE_FAILURE QM_HR(0x80072F8F)
-#define QM_E_WIN32_INTERNET_UNRECOGNIZED_SCHEME QM_HR(0x80072EE6)
-#define QM_E_WIN32_INTERNET_REDIRECT_FAILED QM_HR(0x80072F7C)
+#define QM_E_WIN32_FILE_NOT_FOUND                   QM_HR(0x80070002)
+#define QM_E_WIN32_DISK_FULL                        QM_HR(0x80070070)
+#define QM_E_WIN32_INTERNET_TIMEOUT                 QM_HR(0x80072EE2)
+#define QM_E_WIN32_INTERNET_NAME_NOT_RESOLVED       QM_HR(0x80072EE7)
+#define QM_E_WIN32_INTERNET_CANNOT_CONNECT          QM_HR(0x80072EFD)
+#define QM_E_WIN32_INTERNET_CONNECTION_RESET        QM_HR(0x80072EFF)
+#define QM_E_WIN32_INTERNET_SECURE_FAILURE          QM_HR(0x80072F8F)
+#define QM_E_WIN32_INTERNET_UNRECOGNIZED_SCHEME     QM_HR(0x80072EE6)
+#define QM_E_WIN32_INTERNET_REDIRECT_FAILED         QM_HR(0x80072F7C)
 #define QM_E_WIN32_INTERNET_INVALID_SERVER_RESPONSE QM_HR(0x80072F78)
 
 /* BG_E_HTTP_ERROR_nnn = 0x80190000 + nnn (§2.6); QM_HTTP_STATUS() recovers nnn. */
-#define BG_E_HTTP_ERROR(nnn)   QM_HR(0x80190000u + (uint32_t)(nnn))
-#define QM_IS_HTTP_ERROR(hr)   (((uint32_t)(hr) & 0xFFFF0000u) == 0x80190000u)
-#define QM_HTTP_STATUS(hr)     ((uint32_t)(hr) & 0xFFFFu)
-#define BG_E_HTTP_ERROR_400    BG_E_HTTP_ERROR(400)
-#define BG_E_HTTP_ERROR_401    BG_E_HTTP_ERROR(401)
-#define BG_E_HTTP_ERROR_403    BG_E_HTTP_ERROR(403)
-#define BG_E_HTTP_ERROR_404    BG_E_HTTP_ERROR(404)
-#define BG_E_HTTP_ERROR_408    BG_E_HTTP_ERROR(408)
-#define BG_E_HTTP_ERROR_410    BG_E_HTTP_ERROR(410)
-#define BG_E_HTTP_ERROR_416    BG_E_HTTP_ERROR(416)
-#define BG_E_HTTP_ERROR_500    BG_E_HTTP_ERROR(500)
-#define BG_E_HTTP_ERROR_501    BG_E_HTTP_ERROR(501)
-#define BG_E_HTTP_ERROR_502    BG_E_HTTP_ERROR(502)
-#define BG_E_HTTP_ERROR_503    BG_E_HTTP_ERROR(503)
-#define BG_E_HTTP_ERROR_504    BG_E_HTTP_ERROR(504)
+#define BG_E_HTTP_ERROR(nnn) QM_HR(0x80190000u + (uint32_t)(nnn))
+#define QM_IS_HTTP_ERROR(hr) (((uint32_t)(hr)&0xFFFF0000u) == 0x80190000u)
+#define QM_HTTP_STATUS(hr)   ((uint32_t)(hr)&0xFFFFu)
+#define BG_E_HTTP_ERROR_400  BG_E_HTTP_ERROR(400)
+#define BG_E_HTTP_ERROR_401  BG_E_HTTP_ERROR(401)
+#define BG_E_HTTP_ERROR_403  BG_E_HTTP_ERROR(403)
+#define BG_E_HTTP_ERROR_404  BG_E_HTTP_ERROR(404)
+#define BG_E_HTTP_ERROR_408  BG_E_HTTP_ERROR(408)
+#define BG_E_HTTP_ERROR_410  BG_E_HTTP_ERROR(410)
+#define BG_E_HTTP_ERROR_416  BG_E_HTTP_ERROR(416)
+#define BG_E_HTTP_ERROR_500  BG_E_HTTP_ERROR(500)
+#define BG_E_HTTP_ERROR_501  BG_E_HTTP_ERROR(501)
+#define BG_E_HTTP_ERROR_502  BG_E_HTTP_ERROR(502)
+#define BG_E_HTTP_ERROR_503  BG_E_HTTP_ERROR(503)
+#define BG_E_HTTP_ERROR_504  BG_E_HTTP_ERROR(504)
 
 /* The one list of named codes: qm_hresult_name() and qm_strerror() are generated from it.
  * XX(name, one-line message). Append only. */
-#define QM_HRESULT_MAP(XX)                                                                        \
-        XX(QM_S_OK, "Success")                                                                    \
-        XX(QM_S_FALSE, "Fewer items were returned than were asked for")                           \
-        XX(QM_E_NOTIMPL, "Not supported")                                                         \
-        XX(QM_E_POINTER, "A required output pointer is NULL")                                     \
-        XX(QM_E_FAIL, "Unspecified failure")                                                      \
-        XX(QM_E_OUTOFMEMORY, "Out of memory")                                                     \
-        XX(QM_E_INVALIDARG, "An argument is not valid")                                           \
-        XX(QM_E_ACCESSDENIED, "Access denied")                                                    \
-        XX(QM_E_INVALID_STATE, "The object is in a state that forbids this call")                 \
-        XX(QM_E_SERVICE_UNAVAILABLE, "The qmgr service cannot be reached")                        \
-        XX(QM_E_DOWNLOADER_UNAVAILABLE, "The transfer engine cannot start")                       \
-        XX(QM_E_ITEM_NOT_FOUND, "No such group, job or file")                                     \
-        XX(QM_E_PROTOCOL, "The peer sent a malformed message")                                    \
-        XX(BG_E_NOT_FOUND, "The requested job was not found")                                     \
-        XX(BG_E_INVALID_STATE, "The requested action is not allowed in the current job state")   \
-        XX(BG_E_EMPTY, "There are no files attached to this job")                                 \
-        XX(BG_E_FILE_NOT_AVAILABLE, "No file is available because no URL generated an error")    \
-        XX(BG_E_PROTOCOL_NOT_AVAILABLE, "No protocol is available for this URL")                 \
-        XX(BG_E_DESTINATION_LOCKED, "The destination file is in use")                             \
-        XX(BG_E_ERROR_INFORMATION_UNAVAILABLE, "No error information is available")               \
-        XX(BG_E_NETWORK_DISCONNECTED, "No network connection is active")                          \
-        XX(BG_E_MISSING_FILE_SIZE, "The server did not return the file size")                     \
-        XX(BG_E_INSUFFICIENT_HTTP_SUPPORT, "The server does not support HTTP 1.1")                \
-        XX(BG_E_INSUFFICIENT_RANGE_SUPPORT, "The server does not support the requested byte range") \
-        XX(BG_E_LOCAL_FILE_CHANGED, "The local file changed during the transfer")                 \
-        XX(BG_E_TOO_MANY_FILES, "The job has too many files")                                     \
-        XX(BG_E_TOO_LARGE, "The item is too large")                                               \
-        XX(BG_E_STRING_TOO_LONG, "The string is too long")                                        \
-        XX(BG_E_TOO_MANY_JOBS_PER_USER, "The user has too many groups")                           \
-        XX(BG_E_BLOCKED_BY_POLICY, "The transfer is blocked by policy")                           \
-        XX(BG_S_PARTIAL_COMPLETE, "Only some of the files were committed")                        \
-        XX(BG_S_UNABLE_TO_DELETE_FILES, "A temporary file could not be deleted")                  \
-        XX(QM_E_WIN32_FILE_NOT_FOUND, "The system cannot find the file specified")                \
-        XX(QM_E_WIN32_DISK_FULL, "There is not enough space on the disk")                         \
-        XX(QM_E_WIN32_INTERNET_TIMEOUT, "The operation timed out")                                \
-        XX(QM_E_WIN32_INTERNET_NAME_NOT_RESOLVED, "The server name could not be resolved")        \
-        XX(QM_E_WIN32_INTERNET_CANNOT_CONNECT, "The connection to the server could not be made")  \
-        XX(QM_E_WIN32_INTERNET_CONNECTION_RESET, "The connection with the server was reset")      \
-        XX(QM_E_WIN32_INTERNET_SECURE_FAILURE, "The server's TLS certificate is not valid")       \
-        XX(QM_E_WIN32_INTERNET_UNRECOGNIZED_SCHEME, "The URL scheme is not supported")            \
-        XX(QM_E_WIN32_INTERNET_REDIRECT_FAILED, "The redirect was refused or looped")             \
+#define QM_HRESULT_MAP(XX)                                                                         \
+        XX(QM_S_OK, "Success")                                                                     \
+        XX(QM_S_FALSE, "Fewer items were returned than were asked for")                            \
+        XX(QM_E_NOTIMPL, "Not supported")                                                          \
+        XX(QM_E_POINTER, "A required output pointer is NULL")                                      \
+        XX(QM_E_FAIL, "Unspecified failure")                                                       \
+        XX(QM_E_OUTOFMEMORY, "Out of memory")                                                      \
+        XX(QM_E_INVALIDARG, "An argument is not valid")                                            \
+        XX(QM_E_ACCESSDENIED, "Access denied")                                                     \
+        XX(QM_E_INVALID_STATE, "The object is in a state that forbids this call")                  \
+        XX(QM_E_SERVICE_UNAVAILABLE, "The qmgr service cannot be reached")                         \
+        XX(QM_E_DOWNLOADER_UNAVAILABLE, "The transfer engine cannot start")                        \
+        XX(QM_E_ITEM_NOT_FOUND, "No such group, job or file")                                      \
+        XX(QM_E_PROTOCOL, "The peer sent a malformed message")                                     \
+        XX(BG_E_NOT_FOUND, "The requested job was not found")                                      \
+        XX(BG_E_INVALID_STATE, "The requested action is not allowed in the current job state")     \
+        XX(BG_E_EMPTY, "There are no files attached to this job")                                  \
+        XX(BG_E_FILE_NOT_AVAILABLE, "No file is available because no URL generated an error")      \
+        XX(BG_E_PROTOCOL_NOT_AVAILABLE, "No protocol is available for this URL")                   \
+        XX(BG_E_DESTINATION_LOCKED, "The destination file is in use")                              \
+        XX(BG_E_ERROR_INFORMATION_UNAVAILABLE, "No error information is available")                \
+        XX(BG_E_NETWORK_DISCONNECTED, "No network connection is active")                           \
+        XX(BG_E_MISSING_FILE_SIZE, "The server did not return the file size")                      \
+        XX(BG_E_INSUFFICIENT_HTTP_SUPPORT, "The server does not support HTTP 1.1")                 \
+        XX(BG_E_INSUFFICIENT_RANGE_SUPPORT,                                                        \
+           "The server does not support the requested byte range")                                 \
+        XX(BG_E_LOCAL_FILE_CHANGED, "The local file changed during the transfer")                  \
+        XX(BG_E_TOO_MANY_FILES, "The job has too many files")                                      \
+        XX(BG_E_TOO_LARGE, "The item is too large")                                                \
+        XX(BG_E_STRING_TOO_LONG, "The string is too long")                                         \
+        XX(BG_E_TOO_MANY_JOBS_PER_USER, "The user has too many groups")                            \
+        XX(BG_E_BLOCKED_BY_POLICY, "The transfer is blocked by policy")                            \
+        XX(BG_S_PARTIAL_COMPLETE, "Only some of the files were committed")                         \
+        XX(BG_S_UNABLE_TO_DELETE_FILES, "A temporary file could not be deleted")                   \
+        XX(QM_E_WIN32_FILE_NOT_FOUND, "The system cannot find the file specified")                 \
+        XX(QM_E_WIN32_DISK_FULL, "There is not enough space on the disk")                          \
+        XX(QM_E_WIN32_INTERNET_TIMEOUT, "The operation timed out")                                 \
+        XX(QM_E_WIN32_INTERNET_NAME_NOT_RESOLVED, "The server name could not be resolved")         \
+        XX(QM_E_WIN32_INTERNET_CANNOT_CONNECT, "The connection to the server could not be made")   \
+        XX(QM_E_WIN32_INTERNET_CONNECTION_RESET, "The connection with the server was reset")       \
+        XX(QM_E_WIN32_INTERNET_SECURE_FAILURE, "The server's TLS certificate is not valid")        \
+        XX(QM_E_WIN32_INTERNET_UNRECOGNIZED_SCHEME, "The URL scheme is not supported")             \
+        XX(QM_E_WIN32_INTERNET_REDIRECT_FAILED, "The redirect was refused or looped")              \
         XX(QM_E_WIN32_INTERNET_INVALID_SERVER_RESPONSE, "The server response is not valid")
 
 /* qm_hresult_name() - the symbolic name of a code, e.g. "BG_E_HTTP_ERROR_404".
@@ -284,8 +285,8 @@ extern QM_API const qm_guid IID_IBackgroundCopyJob;
 
 /* One file of a job: FILESETINFO. */
 typedef struct qm_fileset_info {
-        char *remote_file; /* absolute http:// or https:// URL */
-        char *local_file;  /* absolute local path */
+        char *remote_file;  /* absolute http:// or https:// URL */
+        char *local_file;   /* absolute local path */
         uint32_t size_hint; /* ignored (§4.3) */
 } qm_fileset_info;
 
@@ -420,19 +421,19 @@ QM_API qm_hresult qm_qmgr_dispatch(qm_qmgr *qm, int timeout_ms);
  * group is committed (state ACKNOWLEDGED) or aborted (CANCELLED). */
 typedef struct qm_group_update {
         qm_guid group_id;
-        uint32_t state;             /* BG_JOB_STATE_*; ACKNOWLEDGED or CANCELLED when removed */
-        uint32_t status;            /* QM_STATUS_GROUP_* bits (0 when removed) */
+        uint32_t state;  /* BG_JOB_STATE_*; ACKNOWLEDGED or CANCELLED when removed */
+        uint32_t status; /* QM_STATUS_GROUP_* bits (0 when removed) */
         uint64_t bytes_transferred;
-        uint64_t bytes_total;       /* BG_SIZE_UNKNOWN until every file's size is known */
+        uint64_t bytes_total; /* BG_SIZE_UNKNOWN until every file's size is known */
         uint32_t files_transferred;
         uint32_t files_total;
         uint32_t num_retries;
-        qm_hresult error;           /* the group's fatal error; QM_S_OK when none */
-        uint32_t error_context;     /* BG_ERROR_CONTEXT_* */
-        uint32_t error_file_index;  /* QM_NO_FILE_INDEX when no file is involved */
+        qm_hresult error;          /* the group's fatal error; QM_S_OK when none */
+        uint32_t error_context;    /* BG_ERROR_CONTEXT_* */
+        uint32_t error_file_index; /* QM_NO_FILE_INDEX when no file is involved */
         uint32_t win32_result;
-        uint32_t transport_result;  /* HTTP status for HTTP errors, else 0 */
-        int removed;                /* 1: the group is gone; no further update follows */
+        uint32_t transport_result; /* HTTP status for HTTP errors, else 0 */
+        int removed;               /* 1: the group is gone; no further update follows */
 } qm_group_update;
 
 /* Called from qm_qmgr_dispatch(); update is valid only during the call. */
@@ -444,8 +445,7 @@ typedef void (*qm_watch_fn)(void *userdata, const qm_group_update *update);
  * watching the same group (or NULL) again replaces fn and userdata. A watch ends with the
  * connection, and for one group when it is removed.
  * Returns: QM_S_OK; QM_E_ITEM_NOT_FOUND for an unknown group; QM_E_POINTER for a NULL fn. */
-QM_API qm_hresult qm_qmgr_watch(qm_qmgr *qm, const qm_guid *group, qm_watch_fn fn,
-                                void *userdata);
+QM_API qm_hresult qm_qmgr_watch(qm_qmgr *qm, const qm_guid *group, qm_watch_fn fn, void *userdata);
 
 /* ---------------------------------------------------------------------------------------
  * IBackgroundCopyGroup (§4.2). Every function on a group handle whose group was cancelled
@@ -552,8 +552,7 @@ QM_API qm_hresult qm_job1_get_progress(qm_job1 *job, uint32_t flags, uint32_t *r
 /* qm_job1_get_status() - Mirrors GetStatus: QM_STATUS_JOB_COMPLETE, _INCOMPLETE or _ERROR.
  * win32_result and transport_result are meaningful only with JOB_ERROR (else 0).
  * Returns: QM_S_OK; QM_E_POINTER when any out-pointer is NULL. */
-QM_API qm_hresult qm_job1_get_status(qm_job1 *job, uint32_t *ret_status,
-                                     uint32_t *ret_win32_result,
+QM_API qm_hresult qm_job1_get_status(qm_job1 *job, uint32_t *ret_status, uint32_t *ret_win32_result,
                                      uint32_t *ret_transport_result, uint32_t *ret_num_retries);
 
 /* qm_job1_add_files() - Mirrors AddFiles: appends count files, all or nothing (§4.3).
@@ -605,19 +604,19 @@ QM_API void qm_enum_jobs1_release(qm_enum_jobs1 *e);
  */
 
 typedef struct qm_job_progress {
-        uint64_t bytes_total;       /* BG_SIZE_UNKNOWN until every file's size is known */
+        uint64_t bytes_total; /* BG_SIZE_UNKNOWN until every file's size is known */
         uint64_t bytes_transferred;
         uint32_t files_total;
         uint32_t files_transferred;
 } qm_job_progress;
 
 typedef struct qm_job_error {
-        qm_hresult code;       /* e.g. BG_E_HTTP_ERROR_404 */
-        uint32_t context;      /* BG_ERROR_CONTEXT_* */
-        uint32_t file_index;   /* QM_NO_FILE_INDEX when no file is involved */
-        uint32_t win32_result; /* Win32 error code, 0 when none applies */
+        qm_hresult code;           /* e.g. BG_E_HTTP_ERROR_404 */
+        uint32_t context;          /* BG_ERROR_CONTEXT_* */
+        uint32_t file_index;       /* QM_NO_FILE_INDEX when no file is involved */
+        uint32_t win32_result;     /* Win32 error code, 0 when none applies */
         uint32_t transport_result; /* HTTP status for HTTP errors, else 0 */
-        char *description;     /* owned: free with qm_job_error_clear() */
+        char *description;         /* owned: free with qm_job_error_clear() */
 } qm_job_error;
 
 typedef struct qm_job_times {
@@ -629,7 +628,7 @@ typedef struct qm_job_times {
 typedef struct qm_file_progress {
         uint64_t bytes_total; /* BG_SIZE_UNKNOWN until the server told it */
         uint64_t bytes_transferred;
-        int completed;        /* 1 when the file is fully transferred */
+        int completed; /* 1 when the file is fully transferred */
 } qm_file_progress;
 
 QM_API qm_job *qm_job_ref(qm_job *job);

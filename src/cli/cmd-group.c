@@ -627,8 +627,8 @@ int cmd_setnotifycmdline(struct ctx *ctx, const struct cmd *cmd, int argc, char 
                 }
         }
         program = absolute_path(argv[ind + 1]);
-        r = program ? resolve_group(ctx, argv[ind], &g) : fail_hr("setnotifycmdline",
-                                                                 QM_E_OUTOFMEMORY);
+        r = program ? resolve_group(ctx, argv[ind], &g)
+                    : fail_hr("setnotifycmdline", QM_E_OUTOFMEMORY);
         if (!r)
                 r = group_job(g, &j);
         if (!r) {

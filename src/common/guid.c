@@ -7,7 +7,12 @@
 #include "qmgr.h"
 
 #define G(d1, d2, d3, a, b, c, d, e, f, g, h)                                                      \
-        { d1, d2, d3, { a, b, c, d, e, f, g, h } }
+        {                                                                                          \
+                d1, d2, d3,                                                                        \
+                {                                                                                  \
+                        a, b, c, d, e, f, g, h                                                     \
+                }                                                                                  \
+        }
 QM_API const qm_guid CLSID_BackgroundCopyQMgr =
         G(0x69AD4AEE, 0x51BE, 0x439B, 0xA9, 0x2C, 0x86, 0xAE, 0x49, 0x0E, 0x8B, 0x30);
 QM_API const qm_guid IID_IBackgroundCopyQMgr =
@@ -56,10 +61,9 @@ QM_API qm_hresult qm_guid_to_string(const qm_guid *id, char buf[QM_GUID_STRING_S
 {
         if (!id || !buf)
                 return QM_E_POINTER;
-        snprintf(buf, QM_GUID_STRING_SIZE,
-                 "{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}", id->data1, id->data2,
-                 id->data3, id->data4[0], id->data4[1], id->data4[2], id->data4[3], id->data4[4],
-                 id->data4[5], id->data4[6], id->data4[7]);
+        snprintf(buf, QM_GUID_STRING_SIZE, "{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}",
+                 id->data1, id->data2, id->data3, id->data4[0], id->data4[1], id->data4[2],
+                 id->data4[3], id->data4[4], id->data4[5], id->data4[6], id->data4[7]);
         return QM_S_OK;
 }
 

@@ -8,11 +8,10 @@
 
 #include "proto.h"
 
-#define M(f) offsetof(struct qmx_msg, f)
-#define FIELD(id, wire, type, member, max)                                                         \
-        [QMX_F_##id] = { wire, type, M(member), 0, max }
+#define M(f)                               offsetof(struct qmx_msg, f)
+#define FIELD(id, wire, type, member, max) [QMX_F_##id] = {wire, type, M(member), 0, max}
 #define ARRAY(id, wire, type, member, countmember, max)                                            \
-        [QMX_F_##id] = { wire, type, M(member), M(countmember), max }
+        [QMX_F_##id] = {wire, type, M(member), M(countmember), max}
 
 const struct qmx_field qmx_fields[QMX_F__MAX] = {
         FIELD(GROUP_ID, "group_id", QMX_T_GUID, group_id, 0),
@@ -75,24 +74,24 @@ const struct qmx_field qmx_fields[QMX_F__MAX] = {
 /* The fields of one element of a "files" array; offsets are into struct qmx_file. */
 #define F(f) offsetof(struct qmx_file, f)
 const struct qmx_field qmx_file_fields[QMX_F__MAX] = {
-        [QMX_F_REMOTE] = { "remote", QMX_T_STR, F(remote), 0, QMX_MAX_URL },
-        [QMX_F_LOCAL] = { "local", QMX_T_STR, F(local), 0, QMX_MAX_PATH },
-        [QMX_F_BYTES_TOTAL] = { "bytes_total", QMX_T_U64, F(bytes_total), 0, 0 },
-        [QMX_F_BYTES_TRANSFERRED] = { "bytes_transferred", QMX_T_U64, F(bytes_transferred), 0, 0 },
-        [QMX_F_COMPLETE] = { "complete", QMX_T_BOOL, F(complete), 0, 0 },
+        [QMX_F_REMOTE] = {"remote", QMX_T_STR, F(remote), 0, QMX_MAX_URL},
+        [QMX_F_LOCAL] = {"local", QMX_T_STR, F(local), 0, QMX_MAX_PATH},
+        [QMX_F_BYTES_TOTAL] = {"bytes_total", QMX_T_U64, F(bytes_total), 0, 0},
+        [QMX_F_BYTES_TRANSFERRED] = {"bytes_transferred", QMX_T_U64, F(bytes_transferred), 0, 0},
+        [QMX_F_COMPLETE] = {"complete", QMX_T_BOOL, F(complete), 0, 0},
 };
 #undef F
 #define FILE_FIELDS                                                                                \
         (QMX_B(REMOTE) | QMX_B(LOCAL) | QMX_B(BYTES_TOTAL) | QMX_B(BYTES_TRANSFERRED) |            \
          QMX_B(COMPLETE))
 
-#define B QMX_B
+#define B     QMX_B
 #define GROUP B(GROUP_ID)
-#define JOB (B(GROUP_ID) | B(JOB_ID))
+#define JOB   (B(GROUP_ID) | B(JOB_ID))
 #define ERR_FIELDS                                                                                 \
         (B(ERROR_HRESULT) | B(ERROR_CONTEXT) | B(ERROR_FILE_INDEX) | B(ERROR_WIN32) |              \
          B(ERROR_TRANSPORT) | B(ERROR_MESSAGE))
-#define METHOD(id, name, req, opt, rep) [QMX_M_##id] = { QMX_INTERFACE "." name, req, opt, rep }
+#define METHOD(id, name, req, opt, rep) [QMX_M_##id] = {QMX_INTERFACE "." name, req, opt, rep}
 
 const struct qmx_method qmx_methods[QMX_M__MAX] = {
         METHOD(PING, "Ping", 0, 0, B(VERSION) | B(OWNER_UID)),
@@ -121,8 +120,8 @@ const struct qmx_method qmx_methods[QMX_M__MAX] = {
                B(JOB_ID) | B(STATE) | B(STATUS) | B(PRIORITY) | B(OWNER_UID) | B(BYTES_TOTAL) |
                        B(BYTES_TRANSFERRED) | B(FILES_TOTAL) | B(FILES_TRANSFERRED) |
                        B(NUM_RETRIES) | B(CREATED) | B(MODIFIED) | B(COMPLETED) |
-                       B(MIN_RETRY_DELAY) | B(NO_PROGRESS_TIMEOUT) | B(PROGRAM) |
-                       B(PARAMETERS) | ERR_FIELDS),
+                       B(MIN_RETRY_DELAY) | B(NO_PROGRESS_TIMEOUT) | B(PROGRAM) | B(PARAMETERS) |
+                       ERR_FIELDS),
         METHOD(LIST_FILES, "ListFiles", GROUP, B(OFFSET) | B(LIMIT), B(FILES) | B(COUNT)),
         METHOD(JOB_CANCEL, "JobCancel", GROUP, 0, B(RESULT)),
         METHOD(JOB_COMPLETE, "JobComplete", GROUP, 0, B(RESULT)),
@@ -141,8 +140,7 @@ const struct qmx_method qmx_methods[QMX_M__MAX] = {
         METHOD(ACK_EVENT, "AckEvent", B(EVENT_ID) | B(RESULT), 0, 0),
         METHOD(WATCH, "Watch", 0, GROUP | B(WATCH_ALL), 0),
         /* Without `program` the command line is cleared. */
-        METHOD(JOB_SET_NOTIFY_CMDLINE, "JobSetNotifyCmdLine", GROUP, B(PROGRAM) | B(PARAMETERS),
-               0),
+        METHOD(JOB_SET_NOTIFY_CMDLINE, "JobSetNotifyCmdLine", GROUP, B(PROGRAM) | B(PARAMETERS), 0),
 };
 #undef METHOD
 
@@ -192,8 +190,7 @@ long qmx_utf8_count(const char *s)
                         cp = cp << 6 | (p[i] & 0x3F);
                 }
                 if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-                    (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-                    (cp >= 0xD800 && cp <= 0xDFFF))
+                    (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
                         return -1;
                 p += len;
                 n++;
@@ -340,8 +337,7 @@ json_t *qmx_reply_new(enum qmx_method_id id, const struct qmx_msg *reply, bool c
 
         if (!p)
                 return NULL;
-        return json_pack("{so so*}", "parameters", p, "continues",
-                         continues ? json_true() : NULL);
+        return json_pack("{so so*}", "parameters", p, "continues", continues ? json_true() : NULL);
 }
 
 /* Replaces every byte that is not part of a valid UTF-8 sequence by '?', in place: messages
@@ -351,9 +347,12 @@ static void utf8_sanitize(char *s)
         unsigned char *p = (unsigned char *)s;
 
         while (*p) {
-                int len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
-                                                             : (*p & 0xF8) == 0xF0 ? 4 : 0;
-                char one[5] = { 0 };
+                int len = *p < 0x80             ? 1
+                          : (*p & 0xE0) == 0xC0 ? 2
+                          : (*p & 0xF0) == 0xE0 ? 3
+                          : (*p & 0xF8) == 0xF0 ? 4
+                                                : 0;
+                char one[5] = {0};
                 int i;
 
                 for (i = 0; i < len && p[i]; i++)
@@ -374,15 +373,16 @@ json_t *qmx_error_new(qm_hresult hr, const char *message)
         if (!copy)
                 return NULL;
         utf8_sanitize(copy);
-        e = json_pack("{ss s{si ss ss}}", "error", QMX_ERROR_NAME, "parameters", "hresult",
-                      (int)hr, "name", qm_hresult_name(hr), "message", copy);
+        e = json_pack("{ss s{si ss ss}}", "error", QMX_ERROR_NAME, "parameters", "hresult", (int)hr,
+                      "name", qm_hresult_name(hr), "message", copy);
         free(copy);
         return e;
 }
 
 /* ---- decoding ------------------------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
         va_list ap;
@@ -395,8 +395,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
         return -EINVAL;
 }
 
-static int decode_string(const struct qmx_field *f, json_t *v, char **out, char *err,
-                         size_t errlen)
+static int decode_string(const struct qmx_field *f, json_t *v, char **out, char *err, size_t errlen)
 {
         size_t len;
 
@@ -411,8 +410,7 @@ static int decode_string(const struct qmx_field *f, json_t *v, char **out, char 
         return *out ? 0 : -ENOMEM;
 }
 
-static int decode_guid(const struct qmx_field *f, json_t *v, qm_guid *out, char *err,
-                       size_t errlen)
+static int decode_guid(const struct qmx_field *f, json_t *v, qm_guid *out, char *err, size_t errlen)
 {
         if (!json_is_string(v) || qm_guid_from_string(json_string_value(v), out) != QM_S_OK)
                 return fail(err, errlen, "field '%s' must be a GUID string", f->name);
@@ -423,8 +421,7 @@ static int decode_object(const struct qmx_field *table, json_t *obj, uint64_t re
                          uint64_t optional, void *base, uint64_t *present, char *err,
                          size_t errlen);
 
-static int decode_value(const struct qmx_field *f, json_t *v, void *base, char *err,
-                        size_t errlen)
+static int decode_value(const struct qmx_field *f, json_t *v, void *base, char *err, size_t errlen)
 {
         char *p = (char *)base + f->offset;
         json_int_t i;
@@ -477,7 +474,8 @@ static int decode_value(const struct qmx_field *f, json_t *v, void *base, char *
                         return 0;
                 if (!json_is_object(v) || json_object_size(v) != 1)
                         return fail(err, errlen, "field '%s' must be a variant", f->name);
-                json_object_foreach(v, key, x) {
+                json_object_foreach(v, key, x)
+                {
                         if (strcmp(key, "str") == 0) {
                                 int r = decode_string(f, x, &var->u.str, err, errlen);
 
@@ -556,15 +554,15 @@ static int decode_value(const struct qmx_field *f, json_t *v, void *base, char *
 }
 
 static int decode_object(const struct qmx_field *table, json_t *obj, uint64_t required,
-                         uint64_t optional, void *base, uint64_t *present, char *err,
-                         size_t errlen)
+                         uint64_t optional, void *base, uint64_t *present, char *err, size_t errlen)
 {
         const char *key;
         json_t *v;
 
         if (!json_is_object(obj))
                 return fail(err, errlen, "parameters must be an object");
-        json_object_foreach(obj, key, v) {
+        json_object_foreach(obj, key, v)
+        {
                 int id = -1, r;
 
                 for (int i = 0; i < QMX_F__MAX; i++) {

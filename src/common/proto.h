@@ -24,11 +24,11 @@
 /* The largest message either side accepts (a 100,000-file AddFiles of typical URLs fits). */
 #define QMX_MAX_MESSAGE (128u * 1024u * 1024u)
 /* Wire-level caps that bound memory; semantic limits (§4.7) are checked by the service. */
-#define QMX_MAX_STRING   65536u
-#define QMX_MAX_URL      8800u  /* bytes: 2,200 characters of up to 4 bytes */
-#define QMX_MAX_PATH     4096u
-#define QMX_MAX_FILES    1000000u
-#define QMX_MAX_GUIDS    1000000u
+#define QMX_MAX_STRING 65536u
+#define QMX_MAX_URL    8800u /* bytes: 2,200 characters of up to 4 bytes */
+#define QMX_MAX_PATH   4096u
+#define QMX_MAX_FILES  1000000u
+#define QMX_MAX_GUIDS  1000000u
 
 enum qmx_field_id {
         QMX_F_GROUP_ID,
@@ -140,9 +140,9 @@ struct qmx_msg {
 struct qmx_field {
         const char *name; /* wire name, snake_case */
         enum qmx_type type;
-        size_t offset;    /* in struct qmx_msg (or struct qmx_file for file fields) */
+        size_t offset;       /* in struct qmx_msg (or struct qmx_file for file fields) */
         size_t count_offset; /* arrays: offset of the uint32_t element count */
-        uint32_t max;     /* strings: bytes; arrays: elements */
+        uint32_t max;        /* strings: bytes; arrays: elements */
 };
 
 enum qmx_method_id {

@@ -69,19 +69,19 @@ static const struct key {
         enum kind kind;
         size_t offset;
 } keys[] = {
-        { "socket", K_STR, offsetof(struct config, socket_path) },
-        { "state_dir", K_STR, offsetof(struct config, state_dir) },
-        { "ca_file", K_STR, offsetof(struct config, ca_file) },
-        { "log_level", K_LEVEL, offsetof(struct config, log_level) },
-        { "max_active_transfers", K_U32, offsetof(struct config, max_active_transfers) },
-        { "min_retry_delay", K_U32, offsetof(struct config, min_retry_delay) },
-        { "no_progress_timeout", K_U32, offsetof(struct config, no_progress_timeout) },
-        { "checkpoint_bytes", K_U64, offsetof(struct config, checkpoint_bytes) },
-        { "checkpoint_seconds", K_U32, offsetof(struct config, checkpoint_seconds) },
-        { "max_groups_per_user", K_U32, offsetof(struct config, max_groups_per_user) },
-        { "max_files_per_job", K_U32, offsetof(struct config, max_files_per_job) },
-        { "low_speed_time", K_U32, offsetof(struct config, low_speed_time) },
-        { "connect_timeout", K_U32, offsetof(struct config, connect_timeout) },
+        {"socket", K_STR, offsetof(struct config, socket_path)},
+        {"state_dir", K_STR, offsetof(struct config, state_dir)},
+        {"ca_file", K_STR, offsetof(struct config, ca_file)},
+        {"log_level", K_LEVEL, offsetof(struct config, log_level)},
+        {"max_active_transfers", K_U32, offsetof(struct config, max_active_transfers)},
+        {"min_retry_delay", K_U32, offsetof(struct config, min_retry_delay)},
+        {"no_progress_timeout", K_U32, offsetof(struct config, no_progress_timeout)},
+        {"checkpoint_bytes", K_U64, offsetof(struct config, checkpoint_bytes)},
+        {"checkpoint_seconds", K_U32, offsetof(struct config, checkpoint_seconds)},
+        {"max_groups_per_user", K_U32, offsetof(struct config, max_groups_per_user)},
+        {"max_files_per_job", K_U32, offsetof(struct config, max_files_per_job)},
+        {"low_speed_time", K_U32, offsetof(struct config, low_speed_time)},
+        {"connect_timeout", K_U32, offsetof(struct config, connect_timeout)},
 };
 
 static const struct key *key_find(const char *name)
@@ -143,8 +143,7 @@ static int config_load_file(struct config *c, const char *path, bool must_exist)
         if (!f) {
                 if (!must_exist && errno == ENOENT)
                         return 0;
-                fprintf(stderr, "qmgrd: cannot open config file '%s': %s\n", path,
-                        strerror(errno));
+                fprintf(stderr, "qmgrd: cannot open config file '%s': %s\n", path, strerror(errno));
                 return -EINVAL;
         }
         while (fgets(line, sizeof(line), f)) {
@@ -163,8 +162,7 @@ static int config_load_file(struct config *c, const char *path, bool must_exist)
                 *eq = '\0';
                 k = key_find(trim(s));
                 if (!k || key_set(c, k, trim(eq + 1)) < 0) {
-                        fprintf(stderr, "qmgrd: %s:%u: bad setting '%s'\n", path, lineno,
-                                trim(s));
+                        fprintf(stderr, "qmgrd: %s:%u: bad setting '%s'\n", path, lineno, trim(s));
                         r = -EINVAL;
                         break;
                 }
@@ -182,7 +180,8 @@ static void usage(FILE *out)
                 "The qmgr background transfer service (BITS Queue Manager for Linux).\n"
                 "\n"
                 "  --user              run for the invoking user (default)\n"
-                "  --system            run as the system service for every user (not yet supported)\n"
+                "  --system            run as the system service for every user (not yet "
+                "supported)\n"
                 "  --socket PATH       the Unix socket to listen on\n"
                 "  --state-dir DIR     where the queue database lives\n"
                 "  --config FILE       a file of 'key = value' settings\n"

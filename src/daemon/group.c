@@ -22,22 +22,21 @@
 /* Allowed transitions [from][to]. ACKNOWLEDGED and CANCELLED are never stored: the group is
  * deleted instead (group_commit(), group_abort()). */
 #define LIVE_TO                                                                                    \
-        [BG_JOB_STATE_QUEUED] = true, [BG_JOB_STATE_CONNECTING] = true,                           \
-        [BG_JOB_STATE_TRANSFERRING] = true, [BG_JOB_STATE_SUSPENDED] = true,                      \
-        [BG_JOB_STATE_ERROR] = true, [BG_JOB_STATE_TRANSIENT_ERROR] = true,                       \
+        [BG_JOB_STATE_QUEUED] = true, [BG_JOB_STATE_CONNECTING] = true,                            \
+        [BG_JOB_STATE_TRANSFERRING] = true, [BG_JOB_STATE_SUSPENDED] = true,                       \
+        [BG_JOB_STATE_ERROR] = true, [BG_JOB_STATE_TRANSIENT_ERROR] = true,                        \
         [BG_JOB_STATE_TRANSFERRED] = true
 static const bool allowed[NSTATES][NSTATES] = {
-        [BG_JOB_STATE_QUEUED] = { LIVE_TO },
-        [BG_JOB_STATE_CONNECTING] = { LIVE_TO },
-        [BG_JOB_STATE_TRANSFERRING] = { LIVE_TO },
-        [BG_JOB_STATE_TRANSIENT_ERROR] = { LIVE_TO },
+        [BG_JOB_STATE_QUEUED] = {LIVE_TO},
+        [BG_JOB_STATE_CONNECTING] = {LIVE_TO},
+        [BG_JOB_STATE_TRANSFERRING] = {LIVE_TO},
+        [BG_JOB_STATE_TRANSIENT_ERROR] = {LIVE_TO},
         /* A suspended or failed group only leaves by ResumeGroup (to QUEUED), or by finding
          * on resume that every file is already there (to TRANSFERRED). */
-        [BG_JOB_STATE_SUSPENDED] = { [BG_JOB_STATE_QUEUED] = true,
-                                     [BG_JOB_STATE_TRANSFERRED] = true },
-        [BG_JOB_STATE_ERROR] = { [BG_JOB_STATE_QUEUED] = true,
-                                 [BG_JOB_STATE_TRANSFERRED] = true },
-        [BG_JOB_STATE_TRANSFERRED] = { [0] = false },
+        [BG_JOB_STATE_SUSPENDED] =
+                {[BG_JOB_STATE_QUEUED] = true, [BG_JOB_STATE_TRANSFERRED] = true},
+        [BG_JOB_STATE_ERROR] = {[BG_JOB_STATE_QUEUED] = true, [BG_JOB_STATE_TRANSFERRED] = true},
+        [BG_JOB_STATE_TRANSFERRED] = {[0] = false},
 };
 #undef LIVE_TO
 
@@ -368,7 +367,7 @@ static int commit_file(struct qfile *f, int dirfd)
         if (fchmod(fd, 0666 & ~(mode_t)f->umask) < 0)
                 r = -errno;
         if (r == 0 && f->last_modified >= 0) {
-                struct timespec ts[2] = { { 0, UTIME_OMIT }, { f->last_modified, 0 } };
+                struct timespec ts[2] = {{0, UTIME_OMIT}, {f->last_modified, 0}};
 
                 if (futimens(fd, ts) < 0)
                         r = -errno;

@@ -163,7 +163,8 @@ json_t *ipc_process(struct ipc_call *call, const char *text, size_t len)
                 json_decref(root);
                 return qmx_error_new(QM_E_PROTOCOL, msg);
         }
-        json_object_foreach(root, key, v) {
+        json_object_foreach(root, key, v)
+        {
                 if (strcmp(key, "method") && strcmp(key, "parameters") && strcmp(key, "more") &&
                     strcmp(key, "oneway")) {
                         json_decref(root);
@@ -217,7 +218,7 @@ json_t *ipc_process(struct ipc_call *call, const char *text, size_t len)
 /* Handles one complete message (without its NUL). */
 static void conn_message(struct conn *c, const char *text, size_t len)
 {
-        struct ipc_call call = { .d = c->s->d, .uid = c->uid, .conn = c };
+        struct ipc_call call = {.d = c->s->d, .uid = c->uid, .conn = c};
         json_t *reply = ipc_process(&call, text, len);
 
         if (reply)
@@ -275,8 +276,8 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
                 c->len -= start;
         }
         if (c->len > QMX_MAX_MESSAGE) {
-                log_warn("client pid %d: message larger than %u bytes; disconnecting",
-                         (int)c->pid, QMX_MAX_MESSAGE);
+                log_warn("client pid %d: message larger than %u bytes; disconnecting", (int)c->pid,
+                         QMX_MAX_MESSAGE);
                 conn_error(c, QM_E_PROTOCOL, "message too large");
                 conn_close(c);
         }
@@ -302,7 +303,8 @@ static void on_connection(uv_stream_t *listener, int status)
         if (s->conns)
                 s->conns->prev = c;
         s->conns = c;
-        if (uv_accept(listener, (uv_stream_t *)&c->h) < 0 || uv_fileno((uv_handle_t *)&c->h, &fd) < 0 ||
+        if (uv_accept(listener, (uv_stream_t *)&c->h) < 0 ||
+            uv_fileno((uv_handle_t *)&c->h, &fd) < 0 ||
             getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
                 conn_close(c);
                 return;
@@ -348,7 +350,7 @@ static int prepare_dir(struct ipc_server *s)
 /* Removes a stale socket; refuses when a service answers on it. */
 static int remove_stale(const char *path)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         struct stat st;
         int fd, r;
 

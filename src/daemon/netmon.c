@@ -77,9 +77,9 @@ static void readable(uv_poll_t *h, int status, int events)
 int netmon_new(struct daemon *d, struct netmon **ret)
 {
         struct netmon *m = calloc(1, sizeof(*m));
-        struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
-                                  .nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
-                                               RTMGRP_IPV6_IFADDR };
+        struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
+                                 .nl_groups =
+                                         RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR};
 
         if (!m)
                 return -ENOMEM;

@@ -25,11 +25,11 @@ struct ipc_server;
 
 struct config {
         bool system_mode;
-        char *socket_path;  /* owned */
-        char *state_dir;    /* owned */
-        char *config_file;  /* owned; NULL: none */
-        char *ca_file;      /* owned; NULL: the system's CA store */
-        int log_level;      /* LOG_ERR..LOG_DEBUG */
+        char *socket_path; /* owned */
+        char *state_dir;   /* owned */
+        char *config_file; /* owned; NULL: none */
+        char *ca_file;     /* owned; NULL: the system's CA store */
+        int log_level;     /* LOG_ERR..LOG_DEBUG */
         uint32_t max_active_transfers;
         uint32_t min_retry_delay;     /* seconds; default for groups that set none */
         uint32_t no_progress_timeout; /* seconds */
@@ -37,7 +37,7 @@ struct config {
         uint32_t checkpoint_seconds;
         uint32_t max_groups_per_user;
         uint32_t max_files_per_job;
-        uint32_t low_speed_time; /* seconds below 1 byte/s before a transfer is dropped */
+        uint32_t low_speed_time;  /* seconds below 1 byte/s before a transfer is dropped */
         uint32_t connect_timeout; /* seconds */
 };
 
@@ -67,54 +67,54 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 
 /* The last fatal (or, while retrying, transient) error of a group. */
 struct group_error {
-        qm_hresult hr;          /* QM_S_OK: none */
-        uint32_t context;       /* BG_ERROR_CONTEXT_* */
-        uint32_t file_index;    /* QM_NO_FILE_INDEX when no file is involved */
+        qm_hresult hr;       /* QM_S_OK: none */
+        uint32_t context;    /* BG_ERROR_CONTEXT_* */
+        uint32_t file_index; /* QM_NO_FILE_INDEX when no file is involved */
         uint32_t win32;
         uint32_t transport;
-        char *message;          /* owned; may be NULL */
+        char *message; /* owned; may be NULL */
 };
 
 struct qfile {
-        char *url;            /* owned */
-        char *local;          /* owned; absolute, normalised */
-        char *temp;           /* owned; hidden temporary file beside local; NULL: none yet */
-        uint32_t umask;       /* the client's umask when the file was added */
-        uint64_t bytes_total; /* BG_SIZE_UNKNOWN until the server told it */
-        uint64_t bytes_done;  /* bytes in the temporary file */
-        bool complete;        /* every byte transferred and synced */
-        bool committed;       /* renamed over local (only during a failed commit) */
-        char *etag;           /* owned; strong validator of the server copy, or NULL */
+        char *url;             /* owned */
+        char *local;           /* owned; absolute, normalised */
+        char *temp;            /* owned; hidden temporary file beside local; NULL: none yet */
+        uint32_t umask;        /* the client's umask when the file was added */
+        uint64_t bytes_total;  /* BG_SIZE_UNKNOWN until the server told it */
+        uint64_t bytes_done;   /* bytes in the temporary file */
+        bool complete;         /* every byte transferred and synced */
+        bool committed;        /* renamed over local (only during a failed commit) */
+        char *etag;            /* owned; strong validator of the server copy, or NULL */
         int64_t last_modified; /* Unix time from Last-Modified, or -1 */
-        uint64_t high_water;  /* most bytes_done seen since the service started (progress) */
+        uint64_t high_water;   /* most bytes_done seen since the service started (progress) */
         /* Kept by the transfer engine (xfer.c); zero when loaded or added. */
-        bool syncing;         /* every byte is here; its data is being synced (not complete yet) */
-        bool seen;            /* the engine opened its temporary file since the service started */
-        uint64_t durable;     /* bytes of the temporary file known to be synced */
-        uint32_t trunc_gen;   /* bumped whenever the temporary file is truncated */
+        bool syncing;       /* every byte is here; its data is being synced (not complete yet) */
+        bool seen;          /* the engine opened its temporary file since the service started */
+        uint64_t durable;   /* bytes of the temporary file known to be synced */
+        uint32_t trunc_gen; /* bumped whenever the temporary file is truncated */
 };
 
 struct group {
-        struct daemon *d;       /* borrowed */
+        struct daemon *d;          /* borrowed */
         struct group *prev, *next; /* the daemon's list, in creation order */
         qm_guid id;
         char id_str[QM_GUID_STRING_SIZE];
-        int64_t seq;            /* creation order, persistent */
+        int64_t seq; /* creation order, persistent */
         uint32_t owner_uid;
         bool has_job;
         qm_guid job_id;
-        uint32_t state;         /* BG_JOB_STATE_*: written only by group_set_state() */
-        uint32_t priority;      /* BG_JOB_PRIORITY_* */
+        uint32_t state;    /* BG_JOB_STATE_*: written only by group_set_state() */
+        uint32_t priority; /* BG_JOB_PRIORITY_* */
         uint32_t notify_flags;
-        char *notify_clsid;     /* owned; NULL: none */
-        char *display_name;     /* owned; never NULL */
-        char *description;      /* owned; never NULL */
+        char *notify_clsid; /* owned; NULL: none */
+        char *display_name; /* owned; never NULL */
+        char *description;  /* owned; never NULL */
         struct group_error err;
         uint32_t retries;
-        uint32_t min_retry_delay;     /* seconds; 0: the service default */
-        uint32_t no_progress_timeout; /* seconds; 0: the service default */
+        uint32_t min_retry_delay;             /* seconds; 0: the service default */
+        uint32_t no_progress_timeout;         /* seconds; 0: the service default */
         int64_t created, modified, completed; /* Unix seconds */
-        struct qfile *files;    /* owned array */
+        struct qfile *files;                  /* owned array */
         uint32_t n_files, cap_files;
         struct xfer *xfer;      /* the active transfer, or NULL */
         uint64_t retry_at;      /* loop ms when a TRANSIENT_ERROR is retried */
@@ -167,18 +167,18 @@ void group_transfer_failed(struct group *g, uint32_t index, bool transient, uint
 /* ---- daemon (main.c) ----------------------------------------------------------------- */
 
 struct daemon {
-        uv_loop_t *loop;          /* borrowed: the default loop */
+        uv_loop_t *loop; /* borrowed: the default loop */
         struct config cfg;
-        struct store *store;      /* owned */
+        struct store *store;                     /* owned */
         struct group *groups_head, *groups_tail; /* owned, creation order */
         uint32_t n_groups;
         int64_t next_seq;
-        struct xfer_engine *xe;   /* owned */
-        struct ipc_server *ipc;   /* owned */
-        struct notify *notify;    /* owned */
-        struct netmon *netmon;    /* owned */
-        uv_timer_t sched_timer;   /* runs sched_run() soon after a change */
-        uv_timer_t retry_timer;   /* wakes the scheduler for the next retry */
+        struct xfer_engine *xe; /* owned */
+        struct ipc_server *ipc; /* owned */
+        struct notify *notify;  /* owned */
+        struct netmon *netmon;  /* owned */
+        uv_timer_t sched_timer; /* runs sched_run() soon after a change */
+        uv_timer_t retry_timer; /* wakes the scheduler for the next retry */
         uv_timer_t checkpoint_timer;
         uv_signal_t sig_term, sig_int, sig_hup;
         int lock_fd;
@@ -308,10 +308,10 @@ void ipc_server_free(struct ipc_server *s);
 
 struct ipc_call {
         struct daemon *d;
-        uid_t uid;      /* from SO_PEERCRED at accept */
+        uid_t uid;         /* from SO_PEERCRED at accept */
         struct conn *conn; /* borrowed; NULL when there is no client (fuzzing) */
-        bool more;      /* the caller asked for a stream of replies */
-        char err[256];  /* a message for an error reply; empty: the code's own message */
+        bool more;         /* the caller asked for a stream of replies */
+        char err[256];     /* a message for an error reply; empty: the code's own message */
 };
 /* Sends a message on a client's connection (dropping our reference). */
 void ipc_conn_send(struct conn *c, json_t *msg);

@@ -129,8 +129,8 @@ static struct group *next_queued(struct daemon *d, uint32_t prio, uint64_t now)
 
 static bool moving(const struct group *g)
 {
-        return g->xfer && (g->state == BG_JOB_STATE_CONNECTING ||
-                           g->state == BG_JOB_STATE_TRANSFERRING);
+        return g->xfer &&
+               (g->state == BG_JOB_STATE_CONNECTING || g->state == BG_JOB_STATE_TRANSFERRING);
 }
 
 /* Background groups share the transfer slots in time slices: when a queued group waits for

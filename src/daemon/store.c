@@ -31,23 +31,23 @@ static const char *const stmt_sql[S__MAX] = {
         [S_SAVE_GROUP] =
                 /* An upsert, not INSERT OR REPLACE: a replace deletes the row first, and the
                  * foreign key's ON DELETE CASCADE would take the group's files with it. */
-                "INSERT INTO groups(id, seq, owner_uid, job_id, state, priority,"
-                " notify_flags, notify_clsid, display_name, description, err_hr, err_context,"
-                " err_file, err_win32, err_transport, err_message, retries, min_retry_delay,"
-                " no_progress_timeout, created, modified, completed, notify_program,"
-                " notify_params)"
-                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,"
-                "?21,?22,?23,?24) ON CONFLICT(id) DO UPDATE SET owner_uid=excluded.owner_uid,"
-                " job_id=excluded.job_id, state=excluded.state, priority=excluded.priority,"
-                " notify_flags=excluded.notify_flags, notify_clsid=excluded.notify_clsid,"
-                " display_name=excluded.display_name, description=excluded.description,"
-                " err_hr=excluded.err_hr, err_context=excluded.err_context,"
-                " err_file=excluded.err_file, err_win32=excluded.err_win32,"
-                " err_transport=excluded.err_transport, err_message=excluded.err_message,"
-                " retries=excluded.retries, min_retry_delay=excluded.min_retry_delay,"
-                " no_progress_timeout=excluded.no_progress_timeout, modified=excluded.modified,"
-                " completed=excluded.completed, notify_program=excluded.notify_program,"
-                " notify_params=excluded.notify_params",
+        "INSERT INTO groups(id, seq, owner_uid, job_id, state, priority,"
+        " notify_flags, notify_clsid, display_name, description, err_hr, err_context,"
+        " err_file, err_win32, err_transport, err_message, retries, min_retry_delay,"
+        " no_progress_timeout, created, modified, completed, notify_program,"
+        " notify_params)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,"
+        "?21,?22,?23,?24) ON CONFLICT(id) DO UPDATE SET owner_uid=excluded.owner_uid,"
+        " job_id=excluded.job_id, state=excluded.state, priority=excluded.priority,"
+        " notify_flags=excluded.notify_flags, notify_clsid=excluded.notify_clsid,"
+        " display_name=excluded.display_name, description=excluded.description,"
+        " err_hr=excluded.err_hr, err_context=excluded.err_context,"
+        " err_file=excluded.err_file, err_win32=excluded.err_win32,"
+        " err_transport=excluded.err_transport, err_message=excluded.err_message,"
+        " retries=excluded.retries, min_retry_delay=excluded.min_retry_delay,"
+        " no_progress_timeout=excluded.no_progress_timeout, modified=excluded.modified,"
+        " completed=excluded.completed, notify_program=excluded.notify_program,"
+        " notify_params=excluded.notify_params",
         [S_SAVE_FILE] = "INSERT OR REPLACE INTO files(group_id, idx, url, local, temp, umask,"
                         " bytes_total, bytes_done, complete, etag, last_modified)"
                         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
@@ -468,8 +468,8 @@ int64_t store_max_seq(struct store *s)
         sqlite3_stmt *st;
         int64_t v = 0;
 
-        if (sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(seq), 0) FROM groups", -1, &st,
-                               NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(seq), 0) FROM groups", -1, &st, NULL) !=
+            SQLITE_OK)
                 return 0;
         if (sqlite3_step(st) == SQLITE_ROW)
                 v = sqlite3_column_int64(st, 0);

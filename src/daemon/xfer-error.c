@@ -10,18 +10,18 @@
 #include "qmgrd.h"
 
 /* Win32 error codes (winerror.h / wininet.h). */
-#define W_FILE_NOT_FOUND                2
-#define W_ACCESS_DENIED                 5
-#define W_DISK_FULL                     112
-#define W_INTERNET_TIMEOUT              12002
-#define W_INTERNET_INVALID_URL          12005
-#define W_INTERNET_UNRECOGNIZED_SCHEME  12006
-#define W_INTERNET_NAME_NOT_RESOLVED    12007
-#define W_INTERNET_CANNOT_CONNECT       12029
-#define W_INTERNET_CONNECTION_RESET     12031
-#define W_HTTP_INVALID_SERVER_RESPONSE  12152
-#define W_HTTP_REDIRECT_FAILED          12156
-#define W_INTERNET_SECURE_FAILURE       12175
+#define W_FILE_NOT_FOUND               2
+#define W_ACCESS_DENIED                5
+#define W_DISK_FULL                    112
+#define W_INTERNET_TIMEOUT             12002
+#define W_INTERNET_INVALID_URL         12005
+#define W_INTERNET_UNRECOGNIZED_SCHEME 12006
+#define W_INTERNET_NAME_NOT_RESOLVED   12007
+#define W_INTERNET_CANNOT_CONNECT      12029
+#define W_INTERNET_CONNECTION_RESET    12031
+#define W_HTTP_INVALID_SERVER_RESPONSE 12152
+#define W_HTTP_REDIRECT_FAILED         12156
+#define W_INTERNET_SECURE_FAILURE      12175
 
 static void set(struct xfer_verdict *v, qm_hresult hr, uint32_t ctx, uint32_t win32,
                 uint32_t transport, bool transient)

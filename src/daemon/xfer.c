@@ -56,13 +56,13 @@ struct xfer_engine {
         struct daemon *d; /* borrowed */
         CURLM *multi;
         uv_timer_t timer;
-        uint32_t active;     /* moving transfers (a slot each) */
+        uint32_t active;                    /* moving transfers (a slot each) */
         struct xfer *sync_head, *sync_tail; /* waiting for the next batch */
-        uint32_t n_sync;     /* waiting plus being synced */
-        struct sync_batch *batch; /* the batch being synced, or NULL */
+        uint32_t n_sync;                    /* waiting plus being synced */
+        struct sync_batch *batch;           /* the batch being synced, or NULL */
         bool ckpt_running;
-        uint32_t jobs;       /* thread-pool jobs in flight */
-        bool closed;         /* freed by its owner: really freed when the jobs are done */
+        uint32_t jobs; /* thread-pool jobs in flight */
+        bool closed;   /* freed by its owner: really freed when the jobs are done */
         bool in_tx;
 };
 
@@ -111,10 +111,10 @@ struct xfer {
         bool failed;
         struct xfer_verdict verdict;
         char errmsg[256];
-        bool counted;             /* holds a slot (xe->active) */
-        uint64_t wb_off;          /* writeback was started for the bytes before this offset */
-        int sync_err;             /* of the batch sync */
-        struct xfer *sync_next;   /* in the engine's sync queue */
+        bool counted;           /* holds a slot (xe->active) */
+        uint64_t wb_off;        /* writeback was started for the bytes before this offset */
+        int sync_err;           /* of the batch sync */
+        struct xfer *sync_next; /* in the engine's sync queue */
 };
 
 static void engine_really_free(struct xfer_engine *xe);
@@ -192,8 +192,8 @@ static void fail_local(struct xfer *x, int err, const char *what)
 
 static void fail_range(struct xfer *x, const char *why)
 {
-        struct xfer_verdict v = { BG_E_INSUFFICIENT_RANGE_SUPPORT, BG_ERROR_CONTEXT_REMOTE_FILE,
-                                  0, (uint32_t)x->status, false };
+        struct xfer_verdict v = {BG_E_INSUFFICIENT_RANGE_SUPPORT, BG_ERROR_CONTEXT_REMOTE_FILE, 0,
+                                 (uint32_t)x->status, false};
 
         fail_with(x, &v, "%s", why);
 }
@@ -491,9 +491,9 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
                 return 0;
         at = x->offset + x->written;
         if (f->bytes_total != BG_SIZE_UNKNOWN && at + len > f->bytes_total) {
-                struct xfer_verdict v = { QM_E_WIN32_INTERNET_INVALID_SERVER_RESPONSE,
-                                          BG_ERROR_CONTEXT_REMOTE_FILE, 12152,
-                                          (uint32_t)x->status, true };
+                struct xfer_verdict v = {QM_E_WIN32_INTERNET_INVALID_SERVER_RESPONSE,
+                                         BG_ERROR_CONTEXT_REMOTE_FILE, 12152, (uint32_t)x->status,
+                                         true};
 
                 fail_with(x, &v, "the server sent more bytes than the file size");
                 return 0;
@@ -551,8 +551,8 @@ static void report_failure(struct xfer *x)
         const struct xfer_verdict v = x->verdict; /* a copy: x is freed below */
         uint32_t retry_after = x->retry_after;
 
-        log_debug("group %s: file %u: %s (0x%08x %s)", g->id_str, index, x->errmsg,
-                  (uint32_t)v.hr, qm_hresult_name(v.hr));
+        log_debug("group %s: file %u: %s (0x%08x %s)", g->id_str, index, x->errmsg, (uint32_t)v.hr,
+                  qm_hresult_name(v.hr));
         group_set_error(g, v.hr, v.context, index, v.win32, v.transport, x->errmsg);
         save_durable(g, index);
         if (g->xfer == x)
@@ -610,8 +610,7 @@ static void file_synced(struct xfer *x)
         if (g->err.hr != QM_S_OK && g->err.file_index == x->index)
                 group_clear_error(g);
         if (store_save_file(g->d->store, g, x->index) < 0)
-                log_error("group %s: file %u: completion could not be saved", g->id_str,
-                          x->index);
+                log_error("group %s: file %u: completion could not be saved", g->id_str, x->index);
         log_debug("group %s: file %u complete (%llu bytes)", g->id_str, x->index,
                   (unsigned long long)f->bytes_done);
 }
@@ -672,8 +671,7 @@ static void sync_batch_done(uv_work_t *w, int status)
                         continue;
                 }
                 xfer_free(x);
-                if (g->state == BG_JOB_STATE_TRANSFERRED ||
-                    !g->files[g->n_files - 1].complete)
+                if (g->state == BG_JOB_STATE_TRANSFERRED || !g->files[g->n_files - 1].complete)
                         continue;
                 {
                         bool all = true;
@@ -787,12 +785,13 @@ static void xfer_finished(struct xfer *x, CURLcode rc)
                         /* No size was given: the end of the body is the end of the file. */
                         f->bytes_total = f->bytes_done;
                 } else if (f->bytes_done != f->bytes_total) {
-                        struct xfer_verdict v = { QM_E_WIN32_INTERNET_CONNECTION_RESET,
-                                                  BG_ERROR_CONTEXT_GENERAL_TRANSPORT, 12031, 0,
-                                                  true };
+                        struct xfer_verdict v = {QM_E_WIN32_INTERNET_CONNECTION_RESET,
+                                                 BG_ERROR_CONTEXT_GENERAL_TRANSPORT, 12031, 0,
+                                                 true};
 
-                        fail_with(x, &v, "the body ended before the file size (%" PRIu64
-                                         " of %" PRIu64 " bytes)",
+                        fail_with(x, &v,
+                                  "the body ended before the file size (%" PRIu64 " of %" PRIu64
+                                  " bytes)",
                                   f->bytes_done, f->bytes_total);
                 }
         } else {
@@ -995,8 +994,8 @@ static int temp_name(const char *local, char *path, size_t size)
         if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
                 return -EIO;
         if ((size_t)snprintf(path, size, "%s/.%.100s.%02x%02x%02x%02x%02x%02x.qmgr-part",
-                             dirname(dirbuf), basename(basebuf), (uint8_t)rnd[0],
-                             (uint8_t)rnd[1], (uint8_t)rnd[2], (uint8_t)rnd[3], (uint8_t)rnd[4],
+                             dirname(dirbuf), basename(basebuf), (uint8_t)rnd[0], (uint8_t)rnd[1],
+                             (uint8_t)rnd[2], (uint8_t)rnd[3], (uint8_t)rnd[4],
                              (uint8_t)rnd[5]) >= size)
                 return -ENAMETOOLONG;
         return 0;

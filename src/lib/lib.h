@@ -50,15 +50,15 @@ struct watch_reg {
 struct qm_qmgr {
         uint32_t magic;
         unsigned refs;
-        int fd;   /* -1 once the connection broke: every later call is SERVICE_UNAVAILABLE */
+        int fd; /* -1 once the connection broke: every later call is SERVICE_UNAVAILABLE */
         char *service_version; /* owned: from the Ping answered at connect, or NULL */
         qm_hresult last_hr;    /* the failure of the last call the service refused, and */
         char *last_msg;        /* owned: the service's description of it, or NULL */
-        char *in; /* owned: bytes received and not consumed yet */
+        char *in;              /* owned: bytes received and not consumed yet */
         size_t in_len, in_cap;
         /* notifications (notify.c) */
-        bool subscribed;  /* Subscribe was answered on this connection */
-        bool dispatching; /* inside qm_qmgr_dispatch() */
+        bool subscribed;                 /* Subscribe was answered on this connection */
+        bool dispatching;                /* inside qm_qmgr_dispatch() */
         struct event *ev_head, *ev_tail; /* received, not dispatched yet, in order */
         uint32_t n_events;
         struct callback_reg *cbs;

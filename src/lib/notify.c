@@ -250,8 +250,7 @@ qm_hresult notify_set_callback(qm_qmgr *qm, const qm_guid *group, const qm_callb
         return QM_S_OK;
 }
 
-QM_API qm_hresult qm_qmgr_watch(qm_qmgr *qm, const qm_guid *group, qm_watch_fn fn,
-                                void *userdata)
+QM_API qm_hresult qm_qmgr_watch(qm_qmgr *qm, const qm_guid *group, qm_watch_fn fn, void *userdata)
 {
         struct qmx_msg p = {0};
         struct watch_reg *reg = NULL;
@@ -305,8 +304,8 @@ QM_API qm_hresult qm_qmgr_watch(qm_qmgr *qm, const qm_guid *group, qm_watch_fn f
 static int run_callback(qm_qmgr *qm, const struct qmx_msg *m)
 {
         struct qmx_msg ack = {.present = QMX_B(EVENT_ID) | QMX_B(RESULT)};
-        struct callback_reg *reg = (m->present & QMX_B(GROUP_ID)) ? find_callback(qm, &m->group_id)
-                                                                  : NULL;
+        struct callback_reg *reg =
+                (m->present & QMX_B(GROUP_ID)) ? find_callback(qm, &m->group_id) : NULL;
         qm_hresult result = QM_E_FAIL;
         int ran = 0;
 
@@ -352,8 +351,8 @@ static int run_watches(qm_qmgr *qm, const struct qmx_msg *m)
         u.num_retries = m->num_retries;
         u.error = (m->present & QMX_B(ERROR_HRESULT)) ? m->error_hresult : QM_S_OK;
         u.error_context = m->error_context;
-        u.error_file_index = (m->present & QMX_B(ERROR_FILE_INDEX)) ? m->error_file_index
-                                                                    : QM_NO_FILE_INDEX;
+        u.error_file_index =
+                (m->present & QMX_B(ERROR_FILE_INDEX)) ? m->error_file_index : QM_NO_FILE_INDEX;
         u.win32_result = m->error_win32;
         u.transport_result = m->error_transport;
         u.removed = removed;
@@ -369,7 +368,8 @@ static int run_watches(qm_qmgr *qm, const struct qmx_msg *m)
         if (removed) {
                 /* The service forgets its watches of a removed group; so do we. */
                 for (uint32_t i = 0; i < qm->n_watches;) {
-                        if (!qm->watches[i].all && qm_guid_equal(&qm->watches[i].group, &m->group_id))
+                        if (!qm->watches[i].all &&
+                            qm_guid_equal(&qm->watches[i].group, &m->group_id))
                                 qm->watches[i] = qm->watches[--qm->n_watches];
                         else
                                 i++;

@@ -24,17 +24,17 @@
 
 /* Files served by the HTTP server under /f/NAME (full speed) and /slow/NAME (~160 KiB/s).
  * Their content is conf_byte(name, offset); their mtime is CONF_MTIME. */
-#define CONF_SMALL      "small.bin"  /* 1,000 bytes */
-#define CONF_SMALL_SIZE 1000u
-#define CONF_A          "a.bin"      /* 3,000 bytes */
-#define CONF_A_SIZE     3000u
-#define CONF_B          "b.bin"      /* 70,000 bytes */
-#define CONF_B_SIZE     70000u
-#define CONF_MEDIUM     "medium.bin" /* 256 KiB: ~1.6 s over /slow/ */
+#define CONF_SMALL       "small.bin" /* 1,000 bytes */
+#define CONF_SMALL_SIZE  1000u
+#define CONF_A           "a.bin" /* 3,000 bytes */
+#define CONF_A_SIZE      3000u
+#define CONF_B           "b.bin" /* 70,000 bytes */
+#define CONF_B_SIZE      70000u
+#define CONF_MEDIUM      "medium.bin" /* 256 KiB: ~1.6 s over /slow/ */
 #define CONF_MEDIUM_SIZE (256u * 1024u)
-#define CONF_BIG        "big.bin"    /* 8 MiB: ~50 s over /slow/, for "still transferring" */
-#define CONF_BIG_SIZE   (8u * 1024u * 1024u)
-#define CONF_MTIME      1234567890   /* 2009-02-13 23:31:30 UTC: the Last-Modified of every file */
+#define CONF_BIG         "big.bin" /* 8 MiB: ~50 s over /slow/, for "still transferring" */
+#define CONF_BIG_SIZE    (8u * 1024u * 1024u)
+#define CONF_MTIME       1234567890 /* 2009-02-13 23:31:30 UTC: the Last-Modified of every file */
 
 /* The main service's socket, and the limits service's. */
 const char *conf_socket(void);

@@ -275,9 +275,8 @@ void conf_wait_bytes(qm_job *j, uint64_t bytes, double seconds)
                 if (p.bytes_transferred >= bytes)
                         return;
                 if (now() > deadline)
-                        unit_fail(__FILE__, __LINE__,
-                                  "waited %.1f s for %llu bytes; last %llu", seconds,
-                                  (unsigned long long)bytes,
+                        unit_fail(__FILE__, __LINE__, "waited %.1f s for %llu bytes; last %llu",
+                                  seconds, (unsigned long long)bytes,
                                   (unsigned long long)p.bytes_transferred);
                 pause_10ms();
         }
@@ -477,8 +476,7 @@ static bool stop(pid_t *pid, const char *what)
                 }
                 pause_10ms();
         }
-        fprintf(stderr, "conformance: %s (pid %d) ignored SIGTERM; killing it\n", what,
-                (int)*pid);
+        fprintf(stderr, "conformance: %s (pid %d) ignored SIGTERM; killing it\n", what, (int)*pid);
         kill(*pid, SIGKILL);
         waitpid(*pid, &st, 0);
         *pid = -1;
@@ -569,9 +567,9 @@ static pid_t start_qmgrd(const char *qmgrd, const char *name, const char *sock,
                          const char *const extra[])
 {
         char *state = conf_fmt("%s/%s-state", tmp, name), *log = conf_fmt("%s/%s.log", tmp, name);
-        const char *argv[32] = {qmgrd, "--user", "--foreground", "--state-dir", state,
-                                "--socket", sock, "--min-retry-delay", "1", "--log-level",
-                                "debug"};
+        const char *argv[32] = {qmgrd, "--user",      "--foreground", "--state-dir",
+                                state, "--socket",    sock,           "--min-retry-delay",
+                                "1",   "--log-level", "debug"};
         int k = 11, st;
         pid_t pid;
         double deadline;
@@ -607,9 +605,10 @@ static pid_t start_qmgrd(const char *qmgrd, const char *name, const char *sock,
 pid_t conf_service_start(const char *name, char **sock)
 {
         char *state = conf_fmt("%s/%s-state", tmp, name), *log = conf_fmt("%s/%s.log", tmp, name);
-        const char *argv[] = {qmgrd_path, "--user", "--foreground", "--state-dir", state,
-                              "--socket", NULL, "--min-retry-delay", "1", "--log-level", "debug",
-                              "--max-active-transfers", "16", NULL};
+        const char *argv[] = {qmgrd_path, "--user",      "--foreground", "--state-dir",
+                              state,      "--socket",    NULL,           "--min-retry-delay",
+                              "1",        "--log-level", "debug",        "--max-active-transfers",
+                              "16",       NULL};
         pid_t parent = getpid(), pid;
         double deadline;
         int st;
@@ -623,8 +622,7 @@ pid_t conf_service_start(const char *name, char **sock)
                 int in = open("/dev/null", O_RDONLY);
 
                 /* Dies with the test process, also when an assertion ends it. */
-                if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent || fd < 0 ||
-                    in < 0)
+                if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent || fd < 0 || in < 0)
                         _exit(126);
                 dup2(in, 0);
                 dup2(fd, 1);

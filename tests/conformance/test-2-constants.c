@@ -182,10 +182,14 @@ TEST(test_2_7_guid_string_is_upper_case_braced_and_input_case_insensitive)
         ASSERT_TRUE(qm_guid_equal(&a, &b));
         ASSERT_HR(QM_S_OK, qm_guid_to_string(&a, buf));
         ASSERT_EQ_STR("{69AD4AEE-51BE-439B-A92C-86AE490E8B30}", buf);
-        ASSERT_HR(QM_E_INVALIDARG, qm_guid_from_string("{69AD4AEE-51BE-439B-A92C-86AE490E8B3}", &b));
-        ASSERT_HR(QM_E_INVALIDARG, qm_guid_from_string("{69AD4AEE-51BE-439B-A92C-86AE490E8B30", &b));
-        ASSERT_HR(QM_E_INVALIDARG, qm_guid_from_string("{69AD4AEE-51BE-439B-A92C-86AE490E8B3G}", &b));
-        ASSERT_HR(QM_E_INVALIDARG, qm_guid_from_string("{69AD4AEE-51BE-439B-A92C-86AE490E8B30}x", &b));
+        ASSERT_HR(QM_E_INVALIDARG,
+                  qm_guid_from_string("{69AD4AEE-51BE-439B-A92C-86AE490E8B3}", &b));
+        ASSERT_HR(QM_E_INVALIDARG,
+                  qm_guid_from_string("{69AD4AEE-51BE-439B-A92C-86AE490E8B30", &b));
+        ASSERT_HR(QM_E_INVALIDARG,
+                  qm_guid_from_string("{69AD4AEE-51BE-439B-A92C-86AE490E8B3G}", &b));
+        ASSERT_HR(QM_E_INVALIDARG,
+                  qm_guid_from_string("{69AD4AEE-51BE-439B-A92C-86AE490E8B30}x", &b));
 }
 
 TEST(test_2_7_group_id_reads_back_upper_case)

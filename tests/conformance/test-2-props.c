@@ -74,8 +74,13 @@ TEST(test_2_2_notifyflags_default_is_0)
 
 TEST(test_2_2_notifyflags_each_legal_bit_is_accepted_and_read_back)
 {
-        const uint32_t bits[] = {QM_NOTIFY_FILE_DONE, QM_NOTIFY_JOB_DONE, QM_NOTIFY_GROUP_DONE,
-                                 QM_NOTIFY_DISABLE_NOTIFY, QM_NOTIFY_USE_PROGRESSEX, 0xc7, 0};
+        const uint32_t bits[] = {QM_NOTIFY_FILE_DONE,
+                                 QM_NOTIFY_JOB_DONE,
+                                 QM_NOTIFY_GROUP_DONE,
+                                 QM_NOTIFY_DISABLE_NOTIFY,
+                                 QM_NOTIFY_USE_PROGRESSEX,
+                                 0xc7,
+                                 0};
         qm_group *g = group();
 
         for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
@@ -146,7 +151,7 @@ TEST(test_2_3_protocolflags_ftp_smb_custom_other_are_e_invalidarg)
 
 static const GROUPPROP unsupported[] = {
         GROUPPROP_REMOTEUSERID, GROUPPROP_REMOTEUSERPWD, GROUPPROP_LOCALUSERID,
-        GROUPPROP_LOCALUSERPWD, GROUPPROP_PROGRESSSIZE, GROUPPROP_PROGRESSPERCENT,
+        GROUPPROP_LOCALUSERPWD, GROUPPROP_PROGRESSSIZE,  GROUPPROP_PROGRESSPERCENT,
         GROUPPROP_PROGRESSTIME,
 };
 
@@ -247,8 +252,12 @@ TEST(test_2_5_description_counts_characters_not_bytes)
 TEST(test_2_5_invalid_utf8_is_e_invalidarg)
 {
         const char *bad[] = {
-                "abc\xff", "\xc3", "\xc3\x28", "\xc0\xaf" /* overlong '/' */,
-                "\xed\xa0\x80" /* surrogate */, "\xf4\x90\x80\x80" /* > U+10FFFF */,
+                "abc\xff",
+                "\xc3",
+                "\xc3\x28",
+                "\xc0\xaf" /* overlong '/' */,
+                "\xed\xa0\x80" /* surrogate */,
+                "\xf4\x90\x80\x80" /* > U+10FFFF */,
         };
         const GROUPPROP props[] = {GROUPPROP_DISPLAYNAME, GROUPPROP_DESCRIPTION};
         qm_group *g = group();
@@ -302,9 +311,13 @@ TEST(test_2_5_prop_outside_0_12_is_e_invalidarg)
 TEST(test_2_5_notifyclsid_malformed_is_e_invalidarg)
 {
         const char *bad[] = {
-                "x", "{}", "{69AD4AEE-51BE-439B-A92C-86AE490E8B3}",
-                "{69AD4AEE-51BE-439B-A92C-86AE490E8B30", "{69AD4AEE51BE439BA92C86AE490E8B30}",
-                "{69AD4AEE-51BE-439B-A92C-86AE490E8B3G}", "{69AD4AEE-51BE-439B-A92C-86AE490E8B30}x",
+                "x",
+                "{}",
+                "{69AD4AEE-51BE-439B-A92C-86AE490E8B3}",
+                "{69AD4AEE-51BE-439B-A92C-86AE490E8B30",
+                "{69AD4AEE51BE439BA92C86AE490E8B30}",
+                "{69AD4AEE-51BE-439B-A92C-86AE490E8B3G}",
+                "{69AD4AEE-51BE-439B-A92C-86AE490E8B30}x",
         };
         qm_group *g = group();
 
@@ -346,8 +359,12 @@ TEST(test_2_5_empty_string_clears)
 
 TEST(test_2_5_strings_are_stored_verbatim)
 {
-        const char *vals[] = {"%s%n%x", "tab\there\nnewline", "\x1b[31mred\x1b[0m",
-                              "quote\" back\\slash", "'; DROP TABLE groups; --", "日本語"};
+        const char *vals[] = {"%s%n%x",
+                              "tab\there\nnewline",
+                              "\x1b[31mred\x1b[0m",
+                              "quote\" back\\slash",
+                              "'; DROP TABLE groups; --",
+                              "日本語"};
         qm_group *g = group();
 
         for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {

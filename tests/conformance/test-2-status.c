@@ -1,9 +1,9 @@
 /* test-2-status.c - QMGR.md §2.1 status bits of every reachable state, and §2.4 progress. */
 #include "conf.h"
 
-#define SUSP_INC (QM_STATUS_GROUP_SUSPENDED | QM_STATUS_GROUP_INCOMPLETE)       /* 0x180 */
-#define COMPLETE (QM_STATUS_GROUP_COMPLETE | QM_STATUS_GROUP_SUSPENDED)         /* 0x140 */
-#define FAILED   (QM_STATUS_GROUP_ERROR | QM_STATUS_GROUP_SUSPENDED)            /* 0x300 */
+#define SUSP_INC (QM_STATUS_GROUP_SUSPENDED | QM_STATUS_GROUP_INCOMPLETE) /* 0x180 */
+#define COMPLETE (QM_STATUS_GROUP_COMPLETE | QM_STATUS_GROUP_SUSPENDED)   /* 0x140 */
+#define FAILED   (QM_STATUS_GROUP_ERROR | QM_STATUS_GROUP_SUSPENDED)      /* 0x300 */
 
 TEST(test_2_1_new_group_status_is_0x180)
 {
@@ -84,9 +84,9 @@ TEST(test_2_1_http_404_gives_error_suspended_0x300)
         ASSERT_EQ_INT(0x300, conf_wait_status(g, QM_STATUS_GROUP_ERROR, QM_STATUS_GROUP_ERROR, 5));
         ASSERT_HR(QM_S_OK, qm_job1_get_status(job, &st, &w32, &tr, &nr));
         ASSERT_EQ_INT(QM_STATUS_JOB_ERROR, st);
-        ASSERT_EQ_INT(2, w32);   /* ERROR_FILE_NOT_FOUND */
+        ASSERT_EQ_INT(2, w32); /* ERROR_FILE_NOT_FOUND */
         ASSERT_EQ_INT(404, tr);
-        ASSERT_EQ_INT(0, nr);    /* fatal: never retried */
+        ASSERT_EQ_INT(0, nr); /* fatal: never retried */
         qm_group_cancel(g);
 }
 
@@ -153,8 +153,8 @@ TEST(test_2_1_foreground_finished_group_status_is_0x540)
 
         ASSERT_HR(QM_S_OK, qm_group_switch_to_foreground(g));
         ASSERT_HR(QM_S_OK, qm_group_resume(g));
-        ASSERT_EQ_INT(0x540, conf_wait_status(g, QM_STATUS_GROUP_COMPLETE,
-                                              QM_STATUS_GROUP_COMPLETE, 10));
+        ASSERT_EQ_INT(0x540,
+                      conf_wait_status(g, QM_STATUS_GROUP_COMPLETE, QM_STATUS_GROUP_COMPLETE, 10));
         ASSERT_HR(QM_S_OK, qm_group_cancel(g));
 }
 

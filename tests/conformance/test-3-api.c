@@ -62,8 +62,8 @@ TEST(test_3_null_out_pointers_give_e_pointer)
         ASSERT_HR(QM_E_POINTER, qm_job_get_no_progress_timeout(j, NULL));
         ASSERT_HR(QM_E_POINTER, qm_guid_generate(NULL));
         ASSERT_HR(QM_E_POINTER, qm_guid_to_string(&gid, NULL));
-        ASSERT_HR(QM_E_POINTER, qm_guid_from_string("{69AD4AEE-51BE-439B-A92C-86AE490E8B30}",
-                                                    NULL));
+        ASSERT_HR(QM_E_POINTER,
+                  qm_guid_from_string("{69AD4AEE-51BE-439B-A92C-86AE490E8B30}", NULL));
         ASSERT_TRUE(QM_SUCCEEDED(qm_group_cancel(g)));
 }
 

@@ -102,8 +102,8 @@ static qm_guid *snapshot(qm_enum_groups *e, uint32_t *n)
         items = calloc(count + 1, sizeof(*items));
         ASSERT_NOT_NULL(items);
         ASSERT_HR(QM_S_OK, qm_enum_groups_reset(e));
-        ASSERT_HR(count ? QM_S_OK : QM_S_FALSE, qm_enum_groups_next(e, count ? count : 1, items,
-                                                                    &fetched));
+        ASSERT_HR(count ? QM_S_OK : QM_S_FALSE,
+                  qm_enum_groups_next(e, count ? count : 1, items, &fetched));
         ASSERT_EQ_INT(count, fetched);
         *n = count;
         return items;
@@ -141,7 +141,7 @@ TEST(test_4_1_enum_groups_is_a_snapshot)
         uint32_t n;
 
         ASSERT_HR(QM_S_OK, qm_qmgr_enum_groups(qm, 0, &e));
-        gb = conf_new_group(qm, &b);        /* created after the snapshot */
+        gb = conf_new_group(qm, &b);             /* created after the snapshot */
         ASSERT_HR(QM_S_OK, qm_group_cancel(ga)); /* removed after the snapshot */
         items = snapshot(e, &n);
         ASSERT_TRUE(find(items, n, &a) >= 0);

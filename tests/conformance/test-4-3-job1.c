@@ -110,8 +110,7 @@ TEST(test_4_3_add_files_missing_directory_is_e_accessdenied)
 {
         char *dir = conf_dest_dir();
 
-        expect_rejected(conf_url(CONF_SMALL), conf_fmt("%s/no/such/dir/f", dir),
-                        QM_E_ACCESSDENIED);
+        expect_rejected(conf_url(CONF_SMALL), conf_fmt("%s/no/such/dir/f", dir), QM_E_ACCESSDENIED);
 }
 
 TEST(test_4_3_add_files_unwritable_directory_is_e_accessdenied)
@@ -240,7 +239,8 @@ TEST(test_4_3_add_files_appends_in_order_and_get_file_copies_names)
         qm_group *g = conf_new_group(qm, NULL);
         qm_job1 *job = conf_new_job(g);
         qm_fileset_info first[2] = {
-                {.remote_file = conf_url(CONF_SMALL), .local_file = conf_fmt("%s/0", dir),
+                {.remote_file = conf_url(CONF_SMALL),
+                 .local_file = conf_fmt("%s/0", dir),
                  .size_hint = 12345},
                 {.remote_file = conf_url(CONF_A), .local_file = conf_fmt("%s/1", dir)},
         };

@@ -14,9 +14,9 @@
 struct rec {
         int calls;
         int progress_calls;
-        qm_hresult ret;      /* what on_status returns */
-        int fail_first;      /* on_status returns QM_E_FAIL this many times first */
-        double t[8];         /* when each call ran */
+        qm_hresult ret; /* what on_status returns */
+        int fail_first; /* on_status returns QM_E_FAIL this many times first */
+        double t[8];    /* when each call ran */
         uint32_t file_index, status, num_retries, win32, transport;
         qm_guid group_id, job_id;
         int have_job;
@@ -65,8 +65,8 @@ static qm_hresult on_progress(void *ud, uint32_t progress_type, qm_group *group,
         return QM_S_OK;
 }
 
-static qm_hresult on_progress_ex(void *ud, uint32_t progress_type, qm_group *group,
-                                 qm_job1 *job, uint32_t file_index, uint32_t progress_value,
+static qm_hresult on_progress_ex(void *ud, uint32_t progress_type, qm_group *group, qm_job1 *job,
+                                 uint32_t file_index, uint32_t progress_value,
                                  uint32_t byte_array_size, const uint8_t *bytes)
 {
         ((struct rec *)ud)->progress_calls++;
@@ -174,10 +174,13 @@ TEST(test_4_6_notifyclsid_malformed_is_e_invalidarg)
         qm_group *g = conf_new_group(qm, NULL);
         struct rec r = {.ret = QM_S_OK};
         const char *good = "{22222222-3333-4444-8555-666666666666}";
-        const char *bad[] = {"not a guid", "{22222222-3333-4444-8555-666666666666",
+        const char *bad[] = {"not a guid",
+                             "{22222222-3333-4444-8555-666666666666",
                              "{22222222-3333-4444-8555-666666666666}x",
-                             "{22222222-3333-4444-8555-66666666666}", "{}", " {22222222-3333-"
-                                                                         "4444-8555-666666666666}"};
+                             "{22222222-3333-4444-8555-66666666666}",
+                             "{}",
+                             " {22222222-3333-"
+                             "4444-8555-666666666666}"};
 
         ASSERT_HR(QM_S_OK, qm_register_callback_class(good, &callback, &r));
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -276,7 +279,7 @@ TEST(test_4_6_on_status_fires_on_fatal_error_by_default_with_error_details)
         wait_calls(qm, &r, 1, 5);
         ASSERT_EQ_INT(ERROR_ST, r.status);
         ASSERT_EQ_INT(1, r.file_index);
-        ASSERT_EQ_INT(2, r.win32);       /* ERROR_FILE_NOT_FOUND (docs/errors.md) */
+        ASSERT_EQ_INT(2, r.win32); /* ERROR_FILE_NOT_FOUND (docs/errors.md) */
         ASSERT_EQ_INT(404, r.transport);
         ASSERT_HR(QM_S_OK, qm_job1_get_status(job, &st, &w32, &tr, &nr));
         ASSERT_EQ_INT(nr, r.num_retries);
@@ -391,7 +394,7 @@ TEST(test_4_6_event_without_a_callback_is_delivered_when_a_client_registers)
         ASSERT_HR(QM_S_OK, qm_group_resume(g));
         conf_wait_status(g, 0xffffffff, COMPLETE, 5);
         qm_group_release(g);
-        qm_qmgr_release(qm); /* that client is gone */
+        qm_qmgr_release(qm);    /* that client is gone */
         other = conf_connect(); /* a new client process */
         ASSERT_HR(QM_S_OK, qm_qmgr_get_group(other, &gid, &g2));
         ASSERT_HR(QM_S_OK, qm_group_set_notification_pointer(g2, &callback, &r));

@@ -80,8 +80,8 @@ static void wait_runs(const char *dir, int n, double seconds, double *t)
                 int k;
 
                 if (now_s() > deadline)
-                        unit_fail(__FILE__, __LINE__, "waited %.1f s for %d runs; saw %d",
-                                  seconds, n, seen);
+                        unit_fail(__FILE__, __LINE__, "waited %.1f s for %d runs; saw %d", seconds,
+                                  n, seen);
                 usleep(10000);
                 k = read_log(dir, lines);
                 while (t && seen < k)
@@ -161,8 +161,8 @@ TEST(test_5_notify_cmdline_runs_on_completion_with_the_arguments_split)
         qm_job *j = job_of(g);
         char lines[16][512];
 
-        ASSERT_HR(QM_S_OK, qm_job_set_notify_cmdline(j, prog,
-                                                     "notify  a \"b c\"\td \"\"e\"f g\"h"));
+        ASSERT_HR(QM_S_OK,
+                  qm_job_set_notify_cmdline(j, prog, "notify  a \"b c\"\td \"\"e\"f g\"h"));
         ASSERT_HR(QM_S_OK, qm_group_resume(g));
         wait_runs(dir, 1, 5, NULL);
         ASSERT_EQ_INT(1, read_log(dir, lines));

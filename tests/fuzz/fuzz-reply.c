@@ -21,8 +21,8 @@ static char *encode(enum qmx_method_id id, const struct qmx_msg *m, bool continu
         return s;
 }
 
-static void round_trip(enum qmx_method_id id, const struct qmx_msg *m, bool cont,
-                       qm_hresult hr, const uint8_t *data, size_t size)
+static void round_trip(enum qmx_method_id id, const struct qmx_msg *m, bool cont, qm_hresult hr,
+                       const uint8_t *data, size_t size)
 {
         struct qmx_msg m2;
         bool cont2 = false;
@@ -33,8 +33,9 @@ static void round_trip(enum qmx_method_id id, const struct qmx_msg *m, bool cont
                 fuzz_die(data, size, "method %d: a decoded reply cannot be encoded", (int)id);
         hr2 = qmx_reply_parse(id, s1, strlen(s1), &m2, &cont2, NULL, 0);
         if (hr2 != hr || cont2 != cont)
-                fuzz_die(data, size, "method %d: re-parsed reply gives 0x%08x/%d, first 0x%08x/%d: %s",
-                         (int)id, (unsigned)hr2, cont2, (unsigned)hr, cont, s1);
+                fuzz_die(data, size,
+                         "method %d: re-parsed reply gives 0x%08x/%d, first 0x%08x/%d: %s", (int)id,
+                         (unsigned)hr2, cont2, (unsigned)hr, cont, s1);
         s2 = encode(id, &m2, cont2);
         if (!s2 || strcmp(s1, s2) != 0)
                 fuzz_die(data, size, "method %d: encoding is not stable:\n  %s\n  %s", (int)id, s1,

@@ -25,10 +25,10 @@
 #include "fuzz.h"
 #include "qmgrd.h"
 
-#define FUZZ_DIR       "/tmp/qmgr-fuzz"
-#define MAX_GROUPS     16
-#define MAX_FILES      64
-#define MAX_MESSAGES   256
+#define FUZZ_DIR     "/tmp/qmgr-fuzz"
+#define MAX_GROUPS   16
+#define MAX_FILES    64
+#define MAX_MESSAGES 256
 
 static struct daemon *daemon_get(void)
 {
@@ -98,8 +98,8 @@ static void check_model(struct daemon *d, uid_t uid, const void *in, size_t len)
 static void check_reply(const char *text, size_t len, json_t *reply)
 {
         json_t *in = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-        const char *name = json_is_object(in) ? json_string_value(json_object_get(in, "method"))
-                                              : NULL;
+        const char *name =
+                json_is_object(in) ? json_string_value(json_object_get(in, "method")) : NULL;
         bool oneway = json_is_object(in) && json_is_true(json_object_get(in, "oneway"));
         enum qmx_method_id id = QMX_M_PING;
         bool known = name && qmx_method_lookup(name, &id);
@@ -157,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while (p <= end && n++ < MAX_MESSAGES) {
                 const char *nul = memchr(p, '\0', (size_t)(end - p));
                 size_t len = nul ? (size_t)(nul - p) : (size_t)(end - p);
-                struct ipc_call call = { .d = d, .uid = uid };
+                struct ipc_call call = {.d = d, .uid = uid};
                 json_t *reply;
 
                 if (!nul && len == 0 && p != (const char *)data)

@@ -4,7 +4,8 @@
 #include "qmgr.h"
 #include "unit.h"
 
-static const qm_guid sample = { 0x01234567, 0x89AB, 0xCDEF, { 0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF } };
+static const qm_guid sample = {
+        0x01234567, 0x89AB, 0xCDEF, {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF}};
 #define SAMPLE_STR "{01234567-89AB-CDEF-0123-456789ABCDEF}"
 
 static qm_hresult parse(const char *s, qm_guid *g)
@@ -24,7 +25,7 @@ TEST(guid_to_string_upper_case_with_braces)
 
 TEST(guid_to_string_leading_zeros)
 {
-        qm_guid g = { 0x1, 0x2, 0x3, { 0, 0, 0, 0, 0, 0, 0, 0xa } };
+        qm_guid g = {0x1, 0x2, 0x3, {0, 0, 0, 0, 0, 0, 0, 0xa}};
         char buf[QM_GUID_STRING_SIZE];
 
         ASSERT_HR(QM_S_OK, qm_guid_to_string(&g, buf));
@@ -91,8 +92,8 @@ TEST(guid_rejects_wrong_length)
                 "{01234567-89AB-CDEF-0123-456789ABCDEF0}", /* one digit long */
                 "01234567-89AB-CDEF-0123-456789ABCDE",
                 "01234567-89AB-CDEF-0123-456789ABCDEF0",
-                "0123456789ABCDEF0123456789ABCDEF",        /* no dashes at all */
-                "{0123456-89AB-CDEF-0123-456789ABCDEF0}",  /* dash moved */
+                "0123456789ABCDEF0123456789ABCDEF",       /* no dashes at all */
+                "{0123456-89AB-CDEF-0123-456789ABCDEF0}", /* dash moved */
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 qm_guid g;
@@ -123,10 +124,8 @@ TEST(guid_rejects_bad_hex)
 TEST(guid_rejects_missing_dash)
 {
         static const char *bad[] = {
-                "{01234567089AB-CDEF-0123-456789ABCDEF}",
-                "{01234567-89AB0CDEF-0123-456789ABCDEF}",
-                "{01234567-89AB-CDEF00123-456789ABCDEF}",
-                "{01234567-89AB-CDEF-01230456789ABCDEF}",
+                "{01234567089AB-CDEF-0123-456789ABCDEF}", "{01234567-89AB0CDEF-0123-456789ABCDEF}",
+                "{01234567-89AB-CDEF00123-456789ABCDEF}", "{01234567-89AB-CDEF-01230456789ABCDEF}",
                 "{01234567_89AB-CDEF-0123-456789ABCDEF}",
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -140,10 +139,8 @@ TEST(guid_rejects_missing_dash)
 TEST(guid_rejects_unbalanced_brace)
 {
         static const char *bad[] = {
-                "{01234567-89AB-CDEF-0123-456789ABCDEF",
-                "01234567-89AB-CDEF-0123-456789ABCDEF}",
-                "{{01234567-89AB-CDEF-0123-456789ABCDEF}",
-                "(01234567-89AB-CDEF-0123-456789ABCDEF)",
+                "{01234567-89AB-CDEF-0123-456789ABCDEF",   "01234567-89AB-CDEF-0123-456789ABCDEF}",
+                "{{01234567-89AB-CDEF-0123-456789ABCDEF}", "(01234567-89AB-CDEF-0123-456789ABCDEF)",
                 "{01234567-89AB-CDEF-0123-456789ABCDEF]",
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -205,8 +202,8 @@ TEST(guid_generate_is_version_4)
                 char buf[QM_GUID_STRING_SIZE];
 
                 ASSERT_HR(QM_S_OK, qm_guid_generate(&g));
-                ASSERT_EQ_INT(4, g.data3 >> 12);            /* version nibble */
-                ASSERT_EQ_INT(0x80, g.data4[0] & 0xC0);     /* RFC 4122 variant 10xx */
+                ASSERT_EQ_INT(4, g.data3 >> 12);        /* version nibble */
+                ASSERT_EQ_INT(0x80, g.data4[0] & 0xC0); /* RFC 4122 variant 10xx */
                 ASSERT_HR(QM_S_OK, qm_guid_to_string(&g, buf));
                 ASSERT_EQ_INT('4', buf[15]);
                 ASSERT_TRUE(strchr("89AB", buf[20]) != NULL);

@@ -90,7 +90,7 @@ TEST(hresult_map_values_distinct)
                 const char *name;
                 qm_hresult hr;
         } all[] = {
-#define XX(name, msg) { #name, name },
+#define XX(name, msg) {#name, name},
                 QM_HRESULT_MAP(XX)
 #undef XX
         };
@@ -116,8 +116,8 @@ TEST(hresult_http_error_404)
 
 TEST(hresult_http_errors_all_statuses)
 {
-        static const int codes[] = { 400, 401, 403, 404, 408, 410, 416, 429, 500, 501, 502, 503,
-                                     504, 418, 599 };
+        static const int codes[] = {400, 401, 403, 404, 408, 410, 416, 429,
+                                    500, 501, 502, 503, 504, 418, 599};
 
         for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
                 char want[32];

@@ -9,8 +9,8 @@
 
 #define ALL_FIELDS ((UINT64_C(1) << QMX_F__MAX) - 1)
 
-static const qm_guid g1 = { 0x01234567, 0x89AB, 0xCDEF, { 1, 2, 3, 4, 5, 6, 7, 8 } };
-static const qm_guid g2 = { 0xFFFFFFFF, 0x0000, 0x4ABC, { 0x80, 0, 0, 0, 0, 0, 0, 0xFF } };
+static const qm_guid g1 = {0x01234567, 0x89AB, 0xCDEF, {1, 2, 3, 4, 5, 6, 7, 8}};
+static const qm_guid g2 = {0xFFFFFFFF, 0x0000, 0x4ABC, {0x80, 0, 0, 0, 0, 0, 0, 0xFF}};
 
 /* Every top-level field that has a wire name. */
 static uint64_t named_fields(void)
@@ -39,8 +39,8 @@ static void round_trip(const struct qmx_msg *m, struct qmx_msg *out)
 
 /* Decodes a JSON text with the given required/optional sets; returns qmx_decode()'s result
  * and leaves the reason in err. */
-static int decode_text(const char *text, uint64_t req, uint64_t opt, struct qmx_msg *m,
-                       char *err, size_t errlen)
+static int decode_text(const char *text, uint64_t req, uint64_t opt, struct qmx_msg *m, char *err,
+                       size_t errlen)
 {
         json_error_t jerr;
         json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
@@ -54,8 +54,7 @@ static int decode_text(const char *text, uint64_t req, uint64_t opt, struct qmx_
         return r;
 }
 
-static void expect_rejected(const char *text, uint64_t req, uint64_t opt, const char *why,
-                            int line)
+static void expect_rejected(const char *text, uint64_t req, uint64_t opt, const char *why, int line)
 {
         struct qmx_msg m;
         char err[256];
@@ -295,7 +294,7 @@ TEST(proto_variant_wire_form)
 TEST(proto_round_trip_guid_array)
 {
         struct qmx_msg m, d;
-        qm_guid gs[3] = { g1, g2, g1 };
+        qm_guid gs[3] = {g1, g2, g1};
 
         memset(&m, 0, sizeof(m));
         m.present = QMX_B(GROUPS);
@@ -386,8 +385,8 @@ TEST(proto_decode_rejects_unknown_field)
         REJECT("{\"group_id\":\"{01234567-89AB-CDEF-0102-030405060708}\",\"flags\":1}",
                QMX_B(GROUP_ID), 0, "flags");
         /* unknown field inside a file element */
-        REJECT("{\"files\":[{\"remote\":\"http://h/\",\"local\":\"/x\",\"mode\":1}]}",
-               QMX_B(FILES), 0, "mode");
+        REJECT("{\"files\":[{\"remote\":\"http://h/\",\"local\":\"/x\",\"mode\":1}]}", QMX_B(FILES),
+               0, "mode");
         /* a top-level-only field inside a file element */
         REJECT("{\"files\":[{\"remote\":\"http://h/\",\"local\":\"/x\",\"status\":1}]}",
                QMX_B(FILES), 0, "status");
@@ -430,8 +429,7 @@ TEST(proto_decode_rejects_wrong_type)
         REJECT("{\"group_id\":\"{01234567-89AB-CDEF-0102-030405060708}x\"}", 0, all, "group_id");
         REJECT("{\"groups\":{}}", 0, all, "groups");
         REJECT("{\"groups\":[5]}", 0, all, "groups");
-        REJECT("{\"groups\":[\"{01234567-89AB-CDEF-0102-030405060708}\",\"x\"]}", 0, all,
-               "groups");
+        REJECT("{\"groups\":[\"{01234567-89AB-CDEF-0102-030405060708}\",\"x\"]}", 0, all, "groups");
         REJECT("{\"files\":{}}", 0, all, "files");
         REJECT("{\"files\":[{\"remote\":5}]}", 0, all, "remote");
         REJECT("{\"files\":[{\"complete\":\"yes\"}]}", 0, all, "complete");
@@ -546,8 +544,7 @@ TEST(proto_decode_rejects_embedded_nul)
         REJECT("{\"name\":\"a\\u0000b\"}", 0, all, "NUL");
         REJECT("{\"value\":{\"str\":\"a\\u0000\"}}", 0, all, "NUL");
         REJECT("{\"files\":[{\"remote\":\"http://h/\\u0000\",\"local\":\"/x\"}]}", 0, all, "NUL");
-        REJECT("{\"files\":[{\"remote\":\"http://h/\",\"local\":\"/x\\u0000/y\"}]}", 0, all,
-               "NUL");
+        REJECT("{\"files\":[{\"remote\":\"http://h/\",\"local\":\"/x\\u0000/y\"}]}", 0, all, "NUL");
 }
 
 TEST(proto_decode_rejects_too_many_elements)
@@ -626,8 +623,8 @@ TEST(proto_call_and_frame)
         mt = qmx_method_lookup(json_string_value(json_object_get(back, "method")), &id);
         ASSERT_NOT_NULL(mt);
         ASSERT_EQ_INT(QMX_M_GET_STATUS, id);
-        ASSERT_EQ_INT(0, qmx_decode(json_object_get(back, "parameters"), mt->required,
-                                    mt->optional, &d, err, sizeof(err)));
+        ASSERT_EQ_INT(0, qmx_decode(json_object_get(back, "parameters"), mt->required, mt->optional,
+                                    &d, err, sizeof(err)));
         ASSERT_TRUE(qm_guid_equal(&g1, &d.group_id));
         qmx_msg_clear(&d);
         json_decref(back);
@@ -662,8 +659,8 @@ TEST(proto_reply_parse_success)
         j = qmx_reply_new(QMX_M_GET_STATUS, &r, true);
         buf = qmx_frame(j, &len);
         ASSERT_NOT_NULL(buf);
-        ASSERT_HR(QM_S_OK, qmx_reply_parse(QMX_M_GET_STATUS, buf, len - 1, &reply, &cont, err,
-                                           sizeof(err)));
+        ASSERT_HR(QM_S_OK,
+                  qmx_reply_parse(QMX_M_GET_STATUS, buf, len - 1, &reply, &cont, err, sizeof(err)));
         ASSERT_TRUE(cont);
         ASSERT_EQ_INT(0x140, reply.status);
         ASSERT_EQ_U64(QMX_B(STATUS) | QMX_B(JOB_INDEX), reply.present);
@@ -694,8 +691,8 @@ TEST(proto_reply_parse_error)
         ASSERT_NOT_NULL(j);
         ASSERT_EQ_STR(QMX_ERROR_NAME, json_string_value(json_object_get(j, "error")));
         buf = qmx_frame(j, &len);
-        ASSERT_HR(BG_E_EMPTY, qmx_reply_parse(QMX_M_RESUME, buf, len - 1, &reply, NULL, err,
-                                              sizeof(err)));
+        ASSERT_HR(BG_E_EMPTY,
+                  qmx_reply_parse(QMX_M_RESUME, buf, len - 1, &reply, NULL, err, sizeof(err)));
         ASSERT_EQ_STR("group has no files", err);
         qmx_msg_clear(&reply);
         free(buf);
@@ -705,8 +702,8 @@ TEST(proto_reply_parse_error)
         j = qmx_error_new(BG_E_HTTP_ERROR(404), NULL);
         buf = qmx_frame(j, &len);
         ASSERT_CONTAINS(buf, "BG_E_HTTP_ERROR_404");
-        ASSERT_HR(BG_E_HTTP_ERROR(404), qmx_reply_parse(QMX_M_RESUME, buf, len - 1, &reply,
-                                                        NULL, err, sizeof(err)));
+        ASSERT_HR(BG_E_HTTP_ERROR(404),
+                  qmx_reply_parse(QMX_M_RESUME, buf, len - 1, &reply, NULL, err, sizeof(err)));
         ASSERT_EQ_STR(qm_strerror(BG_E_HTTP_ERROR(404)), err);
         qmx_msg_clear(&reply);
         free(buf);
@@ -720,12 +717,12 @@ TEST(proto_reply_parse_garbage)
                 "not json",
                 "{\"parameters\":",
                 "[1,2]",
-                "{\"parameters\":{\"status\":\"x\"}}",           /* wrong type */
-                "{\"parameters\":{\"status\":1,\"bogus\":2}}",   /* unknown field */
+                "{\"parameters\":{\"status\":\"x\"}}",         /* wrong type */
+                "{\"parameters\":{\"status\":1,\"bogus\":2}}", /* unknown field */
                 "{\"parameters\":{\"group_id\":\"{01234567-89AB-CDEF-0102-030405060708}\"}}",
-                "{\"parameters\":{\"status\":-1}}",              /* out of range */
-                "{\"parameters\":{\"status\":1,\"status\":2}}",  /* duplicate key */
-                "{\"error\":\"io.qmgr.Manager.Error\"}",         /* no hresult */
+                "{\"parameters\":{\"status\":-1}}",             /* out of range */
+                "{\"parameters\":{\"status\":1,\"status\":2}}", /* duplicate key */
+                "{\"error\":\"io.qmgr.Manager.Error\"}",        /* no hresult */
                 "{\"error\":\"io.qmgr.Manager.Error\",\"parameters\":{\"hresult\":0}}",
                 "{\"error\":\"io.qmgr.Manager.Error\",\"parameters\":{\"hresult\":5}}",
                 "{\"error\":5,\"parameters\":{\"hresult\":-2145386493}}",
@@ -738,11 +735,12 @@ TEST(proto_reply_parse_garbage)
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 struct qmx_msg reply;
                 char err[256];
-                qm_hresult hr = parse_text(QMX_M_GET_STATUS, bad[i], &reply, NULL, err,
-                                           sizeof(err));
+                qm_hresult hr =
+                        parse_text(QMX_M_GET_STATUS, bad[i], &reply, NULL, err, sizeof(err));
 
                 if (hr != QM_E_PROTOCOL) {
-                        fprintf(stderr, "%s:%d: reply '%s' gave 0x%08X %s, expected QM_E_PROTOCOL\n",
+                        fprintf(stderr,
+                                "%s:%d: reply '%s' gave 0x%08X %s, expected QM_E_PROTOCOL\n",
                                 __FILE__, __LINE__, bad[i], (unsigned)hr, qm_hresult_name(hr));
                         wrong++;
                 }
@@ -755,17 +753,17 @@ TEST(proto_utf8_valid)
 {
         ASSERT_EQ_INT(0, qmx_utf8_count(""));
         ASSERT_EQ_INT(5, qmx_utf8_count("hello"));
-        ASSERT_EQ_INT(5, qmx_utf8_count("h\xc3\xa9llo"));              /* é */
-        ASSERT_EQ_INT(1, qmx_utf8_count("\xe2\x82\xac"));               /* € */
-        ASSERT_EQ_INT(1, qmx_utf8_count("\xf0\x9d\x84\x9e"));           /* U+1D11E */
-        ASSERT_EQ_INT(1, qmx_utf8_count("\xc2\x80"));                   /* U+0080 */
-        ASSERT_EQ_INT(1, qmx_utf8_count("\xdf\xbf"));                   /* U+07FF */
-        ASSERT_EQ_INT(1, qmx_utf8_count("\xe0\xa0\x80"));               /* U+0800 */
-        ASSERT_EQ_INT(1, qmx_utf8_count("\xed\x9f\xbf"));               /* U+D7FF */
-        ASSERT_EQ_INT(1, qmx_utf8_count("\xee\x80\x80"));               /* U+E000 */
-        ASSERT_EQ_INT(1, qmx_utf8_count("\xef\xbf\xbf"));               /* U+FFFF */
-        ASSERT_EQ_INT(1, qmx_utf8_count("\xf0\x90\x80\x80"));           /* U+10000 */
-        ASSERT_EQ_INT(1, qmx_utf8_count("\xf4\x8f\xbf\xbf"));           /* U+10FFFF */
+        ASSERT_EQ_INT(5, qmx_utf8_count("h\xc3\xa9llo"));     /* é */
+        ASSERT_EQ_INT(1, qmx_utf8_count("\xe2\x82\xac"));     /* € */
+        ASSERT_EQ_INT(1, qmx_utf8_count("\xf0\x9d\x84\x9e")); /* U+1D11E */
+        ASSERT_EQ_INT(1, qmx_utf8_count("\xc2\x80"));         /* U+0080 */
+        ASSERT_EQ_INT(1, qmx_utf8_count("\xdf\xbf"));         /* U+07FF */
+        ASSERT_EQ_INT(1, qmx_utf8_count("\xe0\xa0\x80"));     /* U+0800 */
+        ASSERT_EQ_INT(1, qmx_utf8_count("\xed\x9f\xbf"));     /* U+D7FF */
+        ASSERT_EQ_INT(1, qmx_utf8_count("\xee\x80\x80"));     /* U+E000 */
+        ASSERT_EQ_INT(1, qmx_utf8_count("\xef\xbf\xbf"));     /* U+FFFF */
+        ASSERT_EQ_INT(1, qmx_utf8_count("\xf0\x90\x80\x80")); /* U+10000 */
+        ASSERT_EQ_INT(1, qmx_utf8_count("\xf4\x8f\xbf\xbf")); /* U+10FFFF */
         ASSERT_EQ_INT(4, qmx_utf8_count("a\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e"));
         ASSERT_EQ_INT(1, qmx_utf8_count("\x7f"));
 }
@@ -773,24 +771,24 @@ TEST(proto_utf8_valid)
 TEST(proto_utf8_invalid)
 {
         static const char *bad[] = {
-                "\x80",                 /* lone continuation byte */
+                "\x80", /* lone continuation byte */
                 "a\xbf",
-                "\xc3",                 /* truncated 2-byte */
-                "\xe2\x82",             /* truncated 3-byte */
-                "\xf0\x9d\x84",         /* truncated 4-byte */
-                "\xc3\x28",             /* bad continuation */
-                "\xc0\xaf",             /* overlong '/' */
-                "\xc1\xbf",             /* overlong U+007F */
-                "\xe0\x80\xaf",         /* overlong 3-byte */
-                "\xe0\x9f\xbf",         /* overlong U+07FF */
-                "\xf0\x82\x82\xac",     /* overlong 4-byte € */
-                "\xf0\x8f\xbf\xbf",     /* overlong U+FFFF */
-                "\xed\xa0\x80",         /* U+D800 high surrogate */
-                "\xed\xbf\xbf",         /* U+DFFF low surrogate */
+                "\xc3",                     /* truncated 2-byte */
+                "\xe2\x82",                 /* truncated 3-byte */
+                "\xf0\x9d\x84",             /* truncated 4-byte */
+                "\xc3\x28",                 /* bad continuation */
+                "\xc0\xaf",                 /* overlong '/' */
+                "\xc1\xbf",                 /* overlong U+007F */
+                "\xe0\x80\xaf",             /* overlong 3-byte */
+                "\xe0\x9f\xbf",             /* overlong U+07FF */
+                "\xf0\x82\x82\xac",         /* overlong 4-byte € */
+                "\xf0\x8f\xbf\xbf",         /* overlong U+FFFF */
+                "\xed\xa0\x80",             /* U+D800 high surrogate */
+                "\xed\xbf\xbf",             /* U+DFFF low surrogate */
                 "\xed\xa0\xbd\xed\xb2\xa9", /* CESU-8 surrogate pair */
-                "\xf4\x90\x80\x80",     /* U+110000 */
-                "\xf7\xbf\xbf\xbf",     /* U+1FFFFF */
-                "\xf8\x88\x80\x80\x80", /* 5-byte form */
+                "\xf4\x90\x80\x80",         /* U+110000 */
+                "\xf7\xbf\xbf\xbf",         /* U+1FFFFF */
+                "\xf8\x88\x80\x80\x80",     /* 5-byte form */
                 "\xfc\x84\x80\x80\x80\x80", /* 6-byte form */
                 "\xfe",
                 "\xff",
@@ -799,6 +797,6 @@ TEST(proto_utf8_invalid)
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
                 if (qmx_utf8_count(bad[i]) != -1)
-                        unit_fail(__FILE__, __LINE__, "string #%zu accepted as %ld code points",
-                                  i, qmx_utf8_count(bad[i]));
+                        unit_fail(__FILE__, __LINE__, "string #%zu accepted as %ld code points", i,
+                                  qmx_utf8_count(bad[i]));
 }

@@ -222,9 +222,13 @@ TEST(events_persist_and_cascade_with_their_group)
 {
         struct daemon *d = fixture_new(":memory:");
         struct group *g = fixture_group(d);
-        struct notify_event ev = { .group_id = g->id, .status = 0x300, .file_index = 2,
-                                   .retries = 1, .hr = BG_E_HTTP_ERROR_404, .win32 = 2,
-                                   .transport = 404 };
+        struct notify_event ev = {.group_id = g->id,
+                                  .status = 0x300,
+                                  .file_index = 2,
+                                  .retries = 1,
+                                  .hr = BG_E_HTTP_ERROR_404,
+                                  .win32 = 2,
+                                  .transport = 404};
         struct notify_event ev2 = ev;
 
         ASSERT_EQ_INT(0, store_save_event(d->store, g->id_str, &ev));

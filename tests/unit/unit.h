@@ -118,11 +118,10 @@ void unit_fail(const char *file, int line, const char *fmt, ...)
                 int32_t unit_e_ = (int32_t)(expected), unit_a_ = (int32_t)(actual);                \
                 if (unit_e_ != unit_a_)                                                            \
                         unit_fail(__FILE__, __LINE__,                                              \
-                                  "ASSERT_HR(%s, %s): expected 0x%08" PRIX32 " %s, got 0x%08"      \
-                                  PRIX32 " %s",                                                    \
-                                  #expected, #actual, (uint32_t)unit_e_,                           \
-                                  qm_hresult_name(unit_e_), (uint32_t)unit_a_,                     \
-                                  qm_hresult_name(unit_a_));                                       \
+                                  "ASSERT_HR(%s, %s): expected 0x%08" PRIX32                       \
+                                  " %s, got 0x%08" PRIX32 " %s",                                   \
+                                  #expected, #actual, (uint32_t)unit_e_, qm_hresult_name(unit_e_), \
+                                  (uint32_t)unit_a_, qm_hresult_name(unit_a_));                    \
         } while (0)
 
 /* Bytes */
