@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/check.sh - every suite of `make check`, then one summary line.
 #
+#   0. every C file follows .clang-format (format; skipped without clang-format)
 #   1. unit tests of the normal build:            meson test -C build --suite unit
 #   2. unit tests under AddressSanitizer+UBSan:   build-asan, same suite
 #   3. fuzz corpus replays, build and build-asan: meson test --suite fuzz-replay (tests/fuzz)
@@ -13,13 +14,13 @@
 # case, every fuzz target's replay, every conformance test and every pytest test and prints,
 # last, exactly "N passed, N failed".
 # Exit status: 0 when nothing failed, 1 otherwise.
-# Environment: SUITES (default "unit asan fuzz conformance conformance-asan integration
-# integration-asan") selects suites;
+# Environment: SUITES (default "format unit asan fuzz conformance conformance-asan
+# integration integration-asan") selects suites;
 # PYTEST_ARGS adds arguments to pytest (e.g. PYTEST_ARGS="-k status").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SUITES=${SUITES:-unit asan fuzz conformance conformance-asan integration integration-asan}
+SUITES=${SUITES:-format unit asan fuzz conformance conformance-asan integration integration-asan}
 RES=$ROOT/build/test-results
 MAKE=${MAKE:-make}
 
@@ -92,6 +93,28 @@ for s in $SUITES; do
         meson test -C build --suite conformance --no-rebuild --print-errorlogs || rc=$?
         cp build/meson-logs/testlog.json "$RES/conformance.json" 2>/dev/null || true
         summary+=(--meson conformance "$RES/conformance.json" "$rc")
+        ;;
+    format)
+        # Every C file follows .clang-format: one test per file, counted like the others.
+        say "format (clang-format --dry-run against .clang-format)"
+        rc=0
+        fmt="$RES/format.txt"
+        : >"$fmt"
+        if command -v clang-format >/dev/null; then
+            for f in $(git ls-files '*.c' '*.h'); do
+                if clang-format --dry-run -Werror "$f" >/dev/null 2>&1; then
+                    echo "ok $f" >>"$fmt"
+                else
+                    echo "FAIL $f (run: clang-format -i $f)" | tee -a "$fmt"
+                    rc=1
+                fi
+            done
+        else
+            echo "format: clang-format not installed; skipped" | tee -a "$fmt"
+        fi
+        echo "format: $(grep -c '^ok ' "$fmt") passed, $(grep -c '^FAIL ' "$fmt") failed" \
+            | tee -a "$fmt"
+        summary+=(--lines format "$fmt" "$rc")
         ;;
     conformance-asan)
         # The same suite against the sanitizer build of qmgrd and libqmgr: memory errors in

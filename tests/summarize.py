@@ -11,6 +11,7 @@
   failure.
   The conformance runner (tests/conformance) prints "conformance: N passed, N failed".
 --junit: a pytest --junitxml file; passed = tests - failures - errors - skipped.
+--lines: a file of "ok NAME" / "FAIL NAME" lines (the format suite).
 RC is the suite command's exit status: a non-zero status with no failure counted, or a
 missing log, counts as one failure of that suite (it did not run, or failed outside a test).
 
@@ -70,6 +71,23 @@ def junit_counts(path):
     return passed, failed, notes
 
 
+def lines_counts(path):
+    """A plain file of `ok NAME` / `FAIL NAME ...` lines (the format suite)."""
+    passed = failed = 0
+    notes = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("ok "):
+                passed += 1
+            elif line.startswith("FAIL "):
+                failed += 1
+                notes.append(line[5:].strip())
+    return passed, failed, notes
+
+
+COUNTERS = {"--meson": meson_counts, "--junit": junit_counts, "--lines": lines_counts}
+
+
 def main(argv):
     total_p = total_f = 0
     i = 0
@@ -77,7 +95,7 @@ def main(argv):
         kind, label, path, rc = argv[i], argv[i + 1], argv[i + 2], int(argv[i + 3])
         i += 4
         try:
-            p, f, notes = (meson_counts if kind == "--meson" else junit_counts)(path)
+            p, f, notes = COUNTERS[kind](path)
         except (OSError, ValueError, ET.ParseError) as e:
             p, f, notes = 0, 0, ["no results: %s" % e]
         if rc != 0 and f == 0:
