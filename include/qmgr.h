@@ -434,6 +434,7 @@ typedef struct qm_group_update {
         uint32_t win32_result;
         uint32_t transport_result; /* HTTP status for HTTP errors, else 0 */
         int removed;               /* 1: the group is gone; no further update follows */
+        const char *name;          /* the display name; valid during the call; NULL if unsent */
 } qm_group_update;
 
 /* Called from qm_qmgr_dispatch(); update is valid only during the call. */

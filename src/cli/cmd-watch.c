@@ -283,6 +283,16 @@ static void on_monitor_update(void *userdata, const qm_group_update *u)
         if (u->state != BG_JOB_STATE_TRANSFERRING && u->state != BG_JOB_STATE_CONNECTING)
                 row->rate = 0;
         row->u = *u;
+        row->u.name = NULL; /* valid only during this call */
+        if (u->name && (!row->name || strcmp(row->name, u->name) != 0)) {
+                /* The name can come after the group: the latest update says it. */
+                char *name = strdup(u->name);
+
+                if (name) {
+                        free(row->name);
+                        row->name = name;
+                }
+        }
         if (u->removed) {
                 row->u.status = 0;
                 row->removed_at = t;

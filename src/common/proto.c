@@ -131,7 +131,7 @@ const struct qmx_method qmx_methods[QMX_M__MAX] = {
         /* The connection's event stream (called with "more"): the first reply acknowledges,
          * every later reply ("continues": true) is one event (docs/protocol.md). */
         METHOD(SUBSCRIBE, "Subscribe", 0, 0,
-               B(EVENT) | B(EVENT_ID) | B(GROUP_ID) | B(JOB_ID) | B(INDEX) | B(STATUS) |
+               B(EVENT) | B(EVENT_ID) | B(GROUP_ID) | B(JOB_ID) | B(INDEX) | B(STATUS) | B(NAME) |
                        B(NUM_RETRIES) | B(WIN32_RESULT) | B(TRANSPORT_RESULT) | B(STATE) |
                        B(BYTES_TOTAL) | B(BYTES_TRANSFERRED) | B(FILES_TOTAL) |
                        B(FILES_TRANSFERRED) | ERR_FIELDS),

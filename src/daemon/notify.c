@@ -89,12 +89,13 @@ static void fill_update(struct qmx_msg *m, const struct group *g)
         memset(m, 0, sizeof(*m));
         m->event = "update";
         m->group_id = g->id;
+        m->name = g->display_name; /* a watcher may have first seen the group before its name */
         m->state = g->state;
         m->status = group_status(g);
         m->num_retries = g->retries;
         m->files_total = g->n_files;
         group_totals(g, &m->bytes_transferred, &m->bytes_total, &m->files_transferred);
-        m->present = QMX_B(EVENT) | QMX_B(GROUP_ID) | QMX_B(STATE) | QMX_B(STATUS) |
+        m->present = QMX_B(EVENT) | QMX_B(GROUP_ID) | QMX_B(NAME) | QMX_B(STATE) | QMX_B(STATUS) |
                      QMX_B(NUM_RETRIES) | QMX_B(FILES_TOTAL) | QMX_B(BYTES_TRANSFERRED) |
                      QMX_B(BYTES_TOTAL) | QMX_B(FILES_TRANSFERRED);
         if (g->has_job) {

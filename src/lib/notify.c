@@ -356,6 +356,7 @@ static int run_watches(qm_qmgr *qm, const struct qmx_msg *m)
         u.win32_result = m->error_win32;
         u.transport_result = m->error_transport;
         u.removed = removed;
+        u.name = (m->present & QMX_B(NAME)) ? m->name : NULL; /* lives as long as m */
         /* By index: a watch function may add watches (realloc). */
         for (uint32_t i = 0; i < qm->n_watches; i++) {
                 struct watch_reg w = qm->watches[i];
