@@ -27,46 +27,11 @@
 
 #include "conf.h"
 
-#define MAX_TESTS 512
-
-struct test {
-        const char *name;
-        unit_test_fn fn;
-};
-
-static struct test tests[MAX_TESTS];
-static int n_tests;
-
 static char tmp[64];
 static char main_sock[128], limits_sock[128];
 static int http_port;
 static pid_t httpd_pid = -1, qmgrd_pid = -1, limits_pid = -1;
 static const char *qmgrd_path;
-
-void unit_register(const char *name, unit_test_fn fn)
-{
-        if (n_tests == MAX_TESTS) {
-                fprintf(stderr, "conformance: too many tests\n");
-                exit(2);
-        }
-        tests[n_tests].name = name;
-        tests[n_tests].fn = fn;
-        n_tests++;
-}
-
-void unit_fail(const char *file, int line, const char *fmt, ...)
-{
-        va_list ap;
-
-        fflush(stdout);
-        fprintf(stderr, "%s:%d: ", file, line);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-        fflush(stderr);
-        exit(1);
-}
 
 /* ---- fixture ------------------------------------------------------------------------- */
 
@@ -677,7 +642,7 @@ static unsigned timeout_seconds(void)
 }
 
 /* 0 passed, 1 failed, 2 skipped (why holds the reason). */
-static int run_one(const struct test *t, bool fork_it, char *why, size_t whylen)
+static int run_one(const struct unit_test *t, bool fork_it, char *why, size_t whylen)
 {
         char *skipf = conf_fmt("%s/skip-reason", tmp);
         pid_t pid;
@@ -756,8 +721,8 @@ int main(int argc, char **argv)
 
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--list") == 0) {
-                        for (int k = 0; k < n_tests; k++)
-                                printf("%s\n", tests[k].name);
+                        for (int k = 0; k < unit_n_tests; k++)
+                                printf("%s\n", unit_tests[k].name);
                         return 0;
                 } else if (strcmp(argv[i], "--no-fork") == 0) {
                         fork_it = false;
@@ -780,8 +745,8 @@ int main(int argc, char **argv)
         for (int i = 1; i < argc; i++) {
                 bool found = argv[i][0] == '-' || !argv[i][0];
 
-                for (int k = 0; k < n_tests && !found; k++)
-                        found = strcmp(tests[k].name, argv[i]) == 0;
+                for (int k = 0; k < unit_n_tests && !found; k++)
+                        found = strcmp(unit_tests[k].name, argv[i]) == 0;
                 if (!found) {
                         printf("FAIL %s (no such test)\n", argv[i]);
                         failed++;
@@ -829,22 +794,22 @@ int main(int argc, char **argv)
         qmgrd_pid = start_qmgrd(qmgrd, "qmgrd", main_sock, main_args);
         limits_pid = start_qmgrd(qmgrd, "limits", limits_sock, limits_args);
 
-        for (int k = 0; k < n_tests; k++) {
+        for (int k = 0; k < unit_n_tests; k++) {
                 char why[512] = "";
                 int r;
 
-                if (!selected(tests[k].name, argc, argv))
+                if (!selected(unit_tests[k].name, argc, argv))
                         continue;
-                r = run_one(&tests[k], fork_it, why, sizeof(why));
+                r = run_one(&unit_tests[k], fork_it, why, sizeof(why));
                 if (r == 0) {
-                        printf("ok %s\n", tests[k].name);
+                        printf("ok %s\n", unit_tests[k].name);
                         passed++;
                 } else if (r == 2) {
-                        printf("ok %s # SKIP %s\n", tests[k].name, why);
+                        printf("ok %s # SKIP %s\n", unit_tests[k].name, why);
                         passed++;
                         skipped++;
                 } else {
-                        printf("FAIL %s (%s)\n", tests[k].name, why);
+                        printf("FAIL %s (%s)\n", unit_tests[k].name, why);
                         failed++;
                 }
         }

@@ -8,41 +8,6 @@
 
 #include "unit.h"
 
-#define UNIT_MAX_TESTS 1024
-
-struct unit_test {
-        const char *name;
-        unit_test_fn fn;
-};
-
-static struct unit_test tests[UNIT_MAX_TESTS];
-static int n_tests;
-
-void unit_register(const char *name, unit_test_fn fn)
-{
-        if (n_tests == UNIT_MAX_TESTS) {
-                fprintf(stderr, "unit: too many tests (max %d)\n", UNIT_MAX_TESTS);
-                exit(2);
-        }
-        tests[n_tests].name = name;
-        tests[n_tests].fn = fn;
-        n_tests++;
-}
-
-void unit_fail(const char *file, int line, const char *fmt, ...)
-{
-        va_list ap;
-
-        fflush(stdout);
-        fprintf(stderr, "%s:%d: ", file, line);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-        fflush(stderr);
-        exit(1);
-}
-
 static unsigned timeout_seconds(void)
 {
         const char *s = getenv("UNIT_TIMEOUT");
@@ -106,8 +71,8 @@ int main(int argc, char **argv)
                         named++;
         }
         if (list) {
-                for (int k = 0; k < n_tests; k++)
-                        printf("%s\n", tests[k].name);
+                for (int k = 0; k < unit_n_tests; k++)
+                        printf("%s\n", unit_tests[k].name);
                 return 0;
         }
         /* Every name given must exist. */
@@ -116,26 +81,26 @@ int main(int argc, char **argv)
 
                 if (argv[i][0] == '-')
                         continue;
-                for (int k = 0; k < n_tests && !found; k++)
-                        found = strcmp(tests[k].name, argv[i]) == 0;
+                for (int k = 0; k < unit_n_tests && !found; k++)
+                        found = strcmp(unit_tests[k].name, argv[i]) == 0;
                 if (!found) {
                         printf("FAIL %s (no such test)\n", argv[i]);
                         failed++;
                 }
         }
-        for (int k = 0; k < n_tests; k++) {
+        for (int k = 0; k < unit_n_tests; k++) {
                 char why[256] = "";
                 bool selected = named == 0;
 
                 for (int i = 1; i < argc && !selected; i++)
-                        selected = strcmp(tests[k].name, argv[i]) == 0;
+                        selected = strcmp(unit_tests[k].name, argv[i]) == 0;
                 if (!selected)
                         continue;
-                if (run_one(&tests[k], fork_it, why, sizeof(why)) == 0) {
-                        printf("ok %s\n", tests[k].name);
+                if (run_one(&unit_tests[k], fork_it, why, sizeof(why)) == 0) {
+                        printf("ok %s\n", unit_tests[k].name);
                         passed++;
                 } else {
-                        printf("FAIL %s (%s)\n", tests[k].name, why);
+                        printf("FAIL %s (%s)\n", unit_tests[k].name, why);
                         failed++;
                 }
                 fflush(stdout);

@@ -24,6 +24,15 @@
 
 typedef void (*unit_test_fn)(void);
 
+/* The registered tests (registry.c), in registration order. */
+#define UNIT_MAX_TESTS 1024
+struct unit_test {
+        const char *name;
+        unit_test_fn fn;
+};
+extern struct unit_test unit_tests[UNIT_MAX_TESTS];
+extern int unit_n_tests;
+
 void unit_register(const char *name, unit_test_fn fn);
 void unit_fail(const char *file, int line, const char *fmt, ...)
         __attribute__((format(printf, 3, 4), noreturn));
