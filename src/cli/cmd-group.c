@@ -18,6 +18,8 @@ static int group_command(struct ctx *ctx, const struct cmd *cmd, int argc, char 
 {
         int ind, r;
 
+        *g = NULL;
+        *ops = NULL;
         r = no_options(cmd, argc, argv, &ind);
         if (r >= 0)
                 return r;
