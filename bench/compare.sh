@@ -120,7 +120,7 @@ curl -sSf -o /dev/null -r 0-0 "$BASE/big/1g.bin" || { echo "nginx does not answe
 # ---- private qmgrd -------------------------------------------------------------------------
 SOCK="$RUN/qmgrd.sock"
 export QMGR_NO_AUTOSTART=1 XDG_RUNTIME_DIR="$RUN" XDG_STATE_HOME="$RUN/xdg-state"
-"$QMGRD" --user --foreground --state-dir "$RUN/state" --socket "$SOCK" --log-level warning \
+${BENCH_QMGRD_WRAP:-} "$QMGRD" --user --foreground --state-dir "$RUN/state" --socket "$SOCK" --log-level warning \
     --max-active-transfers "$CONC" </dev/null >"$RUN/qmgrd.log" 2>&1 &
 QMGRD_PID=$!
 QM=("$QMGR" --socket "$SOCK" --no-autostart)
@@ -149,6 +149,13 @@ ARIA=(aria2c -q --allow-overwrite=true --auto-file-renaming=false --file-allocat
       --console-log-level=error --summary-interval=0 -x 1)
 WGET=(wget2 -q --no-config --tries=1)
 
+# qmgrd's CPU time so far (user + system, clock ticks; its threads included).
+qmgrd_cpu() {
+    local pid=$QMGRD_PID
+    [ -z "${BENCH_QMGRD_WRAP:-}" ] || pid=$(pgrep -P "$QMGRD_PID" | head -1)
+    awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0
+}
+
 qmgr_run() {   # $1 case  $2 dst
     local c=$1 dst=$2 gids=() gid k
     if [ "$c" = big ]; then
@@ -162,7 +169,7 @@ qmgr_run() {   # $1 case  $2 dst
             gids+=("$gid")
         done
     fi
-    local t0 t1 t2 t3; t0=$(date +%s%N)
+    local t0 t1 t2 t3 c0; t0=$(date +%s%N) c0=$(qmgrd_cpu)
     for gid in "${gids[@]}"; do "${QM[@]}" resume "$gid" >/dev/null; done
     t1=$(date +%s%N)
     for gid in "${gids[@]}"; do "${QM[@]}" wait "$gid" >/dev/null; done
@@ -170,7 +177,8 @@ qmgr_run() {   # $1 case  $2 dst
     for gid in "${gids[@]}"; do "${QM[@]}" complete "$gid" >/dev/null; done
     t3=$(date +%s%N)
     [ -z "${BENCH_PHASES:-}" ] || awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" \
-        'BEGIN { printf "  qmgr phases: resume %.3f s, transfer+wait %.3f s, complete %.3f s\n", (b-a)/1e9, (c-b)/1e9, (d-c)/1e9 }' >"$RUN/phases"
+        -v u="$(( $(qmgrd_cpu) - c0 ))" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "  qmgr phases: resume %.3f s, transfer+wait %.3f s, complete %.3f s; qmgrd CPU %.2f s\n", (b-a)/1e9, (c-b)/1e9, (d-c)/1e9, u/hz }' >"$RUN/phases"
 }
 
 # A peer followed by `sync -f` of the output's file system: its bytes made durable, as qmgr's
@@ -214,6 +222,26 @@ for c in "${CL[@]}"; do for t in "${TL[@]}"; do
 done; done
 
 # ---- rounds --------------------------------------------------------------------------------
+# ext4 without a journal (as here) skips inodes deleted in the last minute (six minutes while
+# their inode table block is dirty) when it allocates new ones, checking them one by one in
+# the buffer cache (recently_deleted()): creating 10,000 files after deleting as many takes
+# seconds longer, whichever tool comes next. So no output is deleted before the end, and
+# before the first round the deletions of earlier runs are forgotten: sync, and, as root, the
+# clean caches dropped (the check is skipped for an inode table block not in the cache) and
+# the data read back into the page cache, so that every tool starts from the same state.
+settle() {
+    sync
+    if [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/drop_caches ]; then
+        echo 3 >/proc/sys/vm/drop_caches
+        find "$DATA" -type f -print0 | xargs -0 cat >/dev/null
+        echo "settled: synced, caches dropped, data read back in" >&2
+    else
+        echo "settle: not root; waiting 60 s for earlier deletions to age" >&2
+        sleep 60
+    fi
+}
+settle
+
 TSV="$RUN/times.tsv"
 : >"$TSV"
 mkdir -p "$RUN/trash"
@@ -232,10 +260,8 @@ run_one() {   # $1 round $2 case $3 tool
     awk -v r="$r" -v c="$c" -v t="$t" -v a="$t0" -v b="$t1" 'BEGIN { printf "%s\t%s\t%s\t%.3f\n", r, c, t, (b - a) / 1e9 }' >>"$TSV"
     printf 'round %d  %-6s %-6s %8.3f s\n' "$r" "$c" "$t" "$(tail -n 1 "$TSV" | cut -f4)" >&2
     if [ -f "$RUN/phases" ]; then cat "$RUN/phases" >&2; rm -f "$RUN/phases"; fi
-    # Deleting 10,000 files makes ext4 skip the recently deleted inodes (recently_deleted())
-    # when the next run creates its files, slowing whichever tool comes next by seconds: the
-    # many-file outputs are moved aside and deleted at the end instead.
-    if [ "$c" = small ]; then mv "$dst" "$RUN/trash/$r-$t"; else rm -rf "$dst"; fi
+    # Outputs are moved aside and deleted at the end: see settle below.
+    mv "$dst" "$RUN/trash/$r-$c-$t"
 }
 for r in $(seq 1 "$RUNS"); do
     for c in "${CL[@]}"; do

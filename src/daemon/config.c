@@ -19,7 +19,7 @@ void config_defaults(struct config *c)
         c->max_active_transfers = 4;
         c->min_retry_delay = 600;
         c->no_progress_timeout = 14 * 24 * 3600;
-        c->checkpoint_bytes = 4u << 20;
+        c->checkpoint_bytes = 64u << 20;
         c->checkpoint_seconds = 5;
         c->max_groups_per_user = 1000;
         c->max_files_per_job = 100000;

@@ -24,6 +24,7 @@
 
 #include <curl/curl.h>
 
+#include "dio.h"
 #include "qmgrd.h"
 
 /* Files whose bytes are all here wait in a queue for their data to be synced; one thread-pool
@@ -61,8 +62,9 @@ struct xfer_engine {
         uint32_t n_sync;                    /* waiting plus being synced */
         struct sync_batch *batch;           /* the batch being synced, or NULL */
         bool ckpt_running;
-        uint32_t jobs; /* thread-pool jobs in flight */
-        bool closed;   /* freed by its owner: really freed when the jobs are done */
+        uint64_t ckpt_bytes; /* received since the last checkpoint started */
+        uint32_t jobs;       /* thread-pool jobs in flight */
+        bool closed;         /* freed by its owner: really freed when the jobs are done */
         bool in_tx;
 };
 
@@ -71,6 +73,10 @@ struct xfer_engine {
 /* Writeback of a moving file is started every this many bytes, so that its final sync has
  * little left to write. */
 #define WRITEBACK_BYTES (8u << 20)
+/* A response with at least this many bytes to come is written with direct I/O (dio.h), in
+ * chunks of DIO_CHUNK. */
+#define DIO_MIN   (1u << 20)
+#define DIO_CHUNK (2u << 20)
 
 /* One socket curl asked us to watch. */
 struct sock_ctx {
@@ -111,8 +117,11 @@ struct xfer {
         bool failed;
         struct xfer_verdict verdict;
         char errmsg[256];
-        bool counted;           /* holds a slot (xe->active) */
-        uint64_t wb_off;        /* writeback was started for the bytes before this offset */
+        bool counted;      /* holds a slot (xe->active) */
+        uint64_t wb_off;   /* writeback was started for the bytes before this offset */
+        uint64_t drop_off; /* the bytes before this offset were dropped from the cache */
+        struct dio dio;    /* direct I/O of a large response (dio.on) */
+        bool dio_decided;
         int sync_err;           /* of the batch sync */
         struct xfer *sync_next; /* in the engine's sync queue */
 };
@@ -216,6 +225,8 @@ static void xfer_release(struct xfer *x)
         }
         curl_slist_free_all(x->headers);
         x->headers = NULL;
+        dio_drop(&x->dio);
+        dio_free(&x->dio);
         if (x->fd >= 0) {
                 close(x->fd);
                 x->fd = -1;
@@ -410,7 +421,7 @@ static bool validate_response(struct xfer *x)
                                 return false;
                         }
                         x->offset = 0;
-                        x->wb_off = 0;
+                        x->wb_off = x->drop_off = 0;
                         f->bytes_done = 0;
                         truncated = true;
                 }
@@ -478,6 +489,28 @@ static int check_temp(struct xfer *x)
         return 0;
 }
 
+/* Streams a large file to the disk as it arrives: starts the writeback of the bytes written
+ * since the last call (without waiting for it), so that the final sync has little left to
+ * do, and drops the window before that one from the page cache once it is written. A big
+ * download thus holds at most two windows of the cache instead of filling it, which leaves
+ * the cache to the programs in the foreground and reuses the same pages (far cheaper than
+ * new ones, docs/performance.md). Errors are not lost: the final fdatasync reports them. */
+static void stream_out(struct xfer *x, uint64_t end)
+{
+        sync_file_range(x->fd, (off64_t)x->wb_off, (off64_t)(end - x->wb_off),
+                        SYNC_FILE_RANGE_WRITE);
+        if (x->wb_off > x->drop_off) {
+                /* Started a window ago: normally written by now, so the wait is short. */
+                sync_file_range(x->fd, (off64_t)x->drop_off, (off64_t)(x->wb_off - x->drop_off),
+                                SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                        SYNC_FILE_RANGE_WAIT_AFTER);
+                posix_fadvise(x->fd, (off_t)x->drop_off, (off_t)(x->wb_off - x->drop_off),
+                              POSIX_FADV_DONTNEED);
+                x->drop_off = x->wb_off;
+        }
+        x->wb_off = end;
+}
+
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
 {
         struct xfer *x = ud;
@@ -498,6 +531,24 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
                 fail_with(x, &v, "the server sent more bytes than the file size");
                 return 0;
         }
+        if (!x->dio_decided) {
+                /* A large response bypasses the page cache; a small one, or a file system
+                 * without direct I/O, is written as usual. */
+                x->dio_decided = true;
+                if (f->bytes_total != BG_SIZE_UNKNOWN && f->bytes_total - at >= DIO_MIN)
+                        dio_start(&x->dio, x->fd, at,
+                                  f->bytes_total - at < DIO_CHUNK ? f->bytes_total - at + DIO_ALIGN
+                                                                  : DIO_CHUNK);
+        }
+        if (x->dio.on) {
+                int r = dio_write(&x->dio, data, len);
+
+                if (r < 0) {
+                        fail_local(x, -r, "writing the temporary file");
+                        return 0;
+                }
+                done = len;
+        }
         while (done < len) {
                 ssize_t n = pwrite(x->fd, data + done, len - done, (off_t)(at + done));
 
@@ -511,13 +562,13 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
         }
         x->written += len;
         f->bytes_done = x->offset + x->written;
-        if (f->bytes_done - x->wb_off >= WRITEBACK_BYTES) {
-                /* Start the writeback of what was written (it does not wait for it), so that
-                 * the final sync has little left to do. */
-                sync_file_range(x->fd, (off64_t)x->wb_off, (off64_t)(f->bytes_done - x->wb_off),
-                                SYNC_FILE_RANGE_WRITE);
-                x->wb_off = f->bytes_done;
-        }
+        /* Besides every checkpoint_seconds, a checkpoint follows every checkpoint_bytes
+         * received (one at a time: a fast link waits for the one running). */
+        x->xe->ckpt_bytes += len;
+        if (x->xe->ckpt_bytes >= x->xe->d->cfg.checkpoint_bytes && !x->xe->ckpt_running)
+                xfer_checkpoint(x->xe);
+        if (!x->dio.on && f->bytes_done - x->wb_off >= WRITEBACK_BYTES)
+                stream_out(x, f->bytes_done);
         if (f->bytes_done > f->high_water) {
                 /* Only bytes never had before are progress (a server that always ignores
                  * ranges on a flaky link must not retry forever, R1). */
@@ -544,6 +595,23 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
 
 /* ---- completion ------------------------------------------------------------------------ */
 
+/* Writes the bytes the direct writer still stages, so that the file holds everything
+ * received; on failure the progress goes back to what the file holds. */
+static int dio_finish(struct xfer *x)
+{
+        struct qfile *f = xfer_file(x);
+        int r;
+
+        if (!x->dio.on)
+                return 0;
+        if ((r = dio_flush(&x->dio)) < 0) {
+                dio_drop(&x->dio);
+                x->written = dio_on_disk(&x->dio) - x->offset;
+                f->bytes_done = dio_on_disk(&x->dio);
+        }
+        return r;
+}
+
 static void report_failure(struct xfer *x)
 {
         struct group *g = x->g;
@@ -563,6 +631,16 @@ static void report_failure(struct xfer *x)
 
 static void sync_batch_start(struct xfer_engine *xe);
 
+/* The synced files leave the page cache (their pages are clean now): a background download
+ * does not push the foreground's data out of the cache, and the next files reuse the pages
+ * (see stream_out). */
+static void drop_cached(struct sync_batch *b)
+{
+        for (uint32_t i = 0; i < b->n; i++)
+                if (b->x[i]->sync_err == 0)
+                        posix_fadvise(b->x[i]->fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
 static void sync_batch_work(uv_work_t *w)
 {
         struct sync_batch *b = w->data;
@@ -572,6 +650,7 @@ static void sync_batch_work(uv_work_t *w)
 
         if (b->n == 1) {
                 b->x[0]->sync_err = fdatasync(b->x[0]->fd) < 0 ? -errno : 0;
+                drop_cached(b);
                 return;
         }
         /* One syncfs per file system flushes every file of the batch in one journal commit;
@@ -593,6 +672,7 @@ static void sync_batch_work(uv_work_t *w)
                 else
                         x->sync_err = fdatasync(x->fd) < 0 ? -errno : 0;
         }
+        drop_cached(b);
 }
 
 /* The file's data is durable: it counts as transferred (saved by the caller's transaction). */
@@ -770,6 +850,8 @@ static void xfer_finished(struct xfer *x, CURLcode rc)
         curl_multi_remove_handle(x->xe->multi, x->easy);
         curl_easy_cleanup(x->easy);
         x->easy = NULL;
+        if ((r = dio_finish(x)) < 0)
+                fail_local(x, -r, "writing the temporary file");
         if (!x->failed && !x->validated && rc == CURLE_OK)
                 validate_response(x); /* a response without a body: decide on its headers */
         if (!x->failed && x->restart) {
@@ -1151,7 +1233,7 @@ int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index)
                 xfer_free(x);
                 return -ENOMEM;
         }
-        x->wb_off = x->offset;
+        x->wb_off = x->drop_off = x->offset;
         /* The name was just checked by opening it: the next check is due in a second (a
          * file that finishes sooner is checked once, at its end). */
         x->checked_at = uv_now(xe->d->loop);
@@ -1244,6 +1326,9 @@ void xfer_stop(struct group *g)
         if (!x)
                 return;
         g->xfer = NULL;
+        if (dio_finish(x) < 0)
+                log_warn("group %s: file %u: the last received bytes could not be written",
+                         g->id_str, x->index);
         if (g->d->stopping && x->fd >= 0 && fdatasync(x->fd) == 0)
                 xfer_file(x)->durable = xfer_file(x)->bytes_done; /* SIGTERM: nothing lost */
         save_durable(g, x->index);
@@ -1301,6 +1386,7 @@ void xfer_checkpoint(struct xfer_engine *xe)
 
         if (xe->ckpt_running || xe->closed)
                 return;
+        xe->ckpt_bytes = 0;
         for (struct group *g = d->groups_head; g; g = g->next)
                 if (g->xfer && g->xfer->fd >= 0)
                         n++;
@@ -1329,7 +1415,11 @@ void xfer_checkpoint(struct xfer_engine *xe)
                 it->group = g->id;
                 it->index = x->index;
                 it->trunc_gen = f->trunc_gen;
-                it->offset = f->bytes_done;
+                /* Only what the file holds: the direct writer's staged bytes are written
+                 * first (up to its alignment; a write error fails the transfer later). */
+                if (x->dio.on)
+                        dio_push(&x->dio);
+                it->offset = x->dio.on ? dio_on_disk(&x->dio) : f->bytes_done;
                 j->n++;
         }
         j->xe = xe;

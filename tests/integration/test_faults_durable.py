@@ -53,3 +53,24 @@ def test_zero_filled_tail_past_the_checkpoint_is_fetched_again(faultsrv, make_qm
     # The resumed request started at the recorded (durable) offset, not at the size on disk.
     ranged = [r for r in faultsrv.requests("/ok/") if r["range"]]
     assert ranged and int(ranged[0]["range"][6:-1]) == recorded, (ranged, recorded)
+
+
+def test_checkpoint_after_checkpoint_bytes(faultsrv, make_qmgrd, tmp_path):
+    """checkpoint_bytes (qmgrd.8): progress is saved once that many bytes arrived, long before
+    checkpoint_seconds; the file is large enough to be written with direct I/O, whose staged
+    bytes the checkpoint writes out first."""
+    svc = make_qmgrd(checkpoint_seconds=3600, checkpoint_bytes=200000)
+    size = 3_000_000
+    url = faultsrv.url("ok", size=size, rate=400000, seed="ckbytes")
+    gid, [local] = fault_group(svc, tmp_path, [url], name="ckbytes")
+
+    def checkpointed():
+        row = stored_file(svc)
+        return row if row and row[0] and 0 < row[1] < size and not row[2] else None
+    _, recorded, _ = wait_for(checkpointed, timeout=5, what="a checkpoint by bytes")
+    # Only bytes the file holds are claimed.
+    assert recorded <= os.path.getsize(stored_file(svc)[0])
+    info = wait_final(svc, gid, timeout=60)
+    assert info["state"] == "TRANSFERRED", info
+    svc.qmgr("complete", gid)
+    assert local.read_bytes() == faultsrv.data(url)

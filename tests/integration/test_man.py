@@ -148,7 +148,7 @@ def test_qmgrd8_covers_every_setting(binaries):
         assert re.search(r"^%s$" % section, text, re.M), "qmgrd(8) lacks %s" % section
     # the defaults the page states are the ones the code has
     for key, value in (("min_retry_delay", "600"), ("max_active_transfers", "4"),
-                       ("no_progress_timeout", "1209600"), ("checkpoint_bytes", "4194304"),
+                       ("no_progress_timeout", "1209600"), ("checkpoint_bytes", "67108864"),
                        ("checkpoint_seconds", "5"), ("max_groups_per_user", "1000"),
                        ("max_files_per_job", "100000"), ("low_speed_time", "60"),
                        ("connect_timeout", "30")):

@@ -1,0 +1,59 @@
+/* dio.h - writing a large download with direct I/O (O_DIRECT) through an aligned staging
+ * buffer: the bytes go from the buffer to the disk without the page cache (no copy into it,
+ * no pages to allocate, write back and reclaim, nothing of the foreground's cache evicted).
+ *
+ * The writer owns nothing but its buffer: the caller owns the descriptor. Bytes are staged in
+ * the buffer and written in whole aligned chunks; dio_flush() writes what is staged (the
+ * aligned part direct, an unaligned tail through the page cache) and turns direct I/O off
+ * again. dio_on_disk() says how far the file really holds the bytes: a checkpoint must not
+ * count staged bytes. Where the file system refuses direct I/O (open flag or an aligned write
+ * refused with EINVAL), the writer falls back to ordinary writes, so its result is the same
+ * bytes either way. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Alignment of the offsets, lengths and buffer of direct writes (every common device's
+ * logical block size divides it). */
+#define DIO_ALIGN 4096u
+
+struct dio {
+        int fd;        /* borrowed */
+        bool on;       /* O_DIRECT is set on fd and the buffer is in use */
+        char *buf;     /* DIO_ALIGN-aligned, cap bytes */
+        size_t cap;    /* a multiple of DIO_ALIGN */
+        size_t fill;   /* bytes staged: buf[0..fill) belongs at file offset base */
+        uint64_t base; /* a multiple of DIO_ALIGN */
+};
+
+/* Starts direct writes of fd at file offset `offset` (the file holds exactly the bytes before
+ * it) with a buffer of `cap` bytes (rounded up to DIO_ALIGN). Returns 0, or a negative errno
+ * when direct I/O cannot be used (d stays off and the caller writes as before). */
+int dio_start(struct dio *d, int fd, uint64_t offset, size_t cap);
+
+/* Writes len bytes that belong at the current end (dio_end()). Returns 0 or a negative errno
+ * (then the transfer fails: dio_on_disk() still says what the file holds). */
+int dio_write(struct dio *d, const char *data, size_t len);
+
+/* Writes the staged bytes up to the last aligned offset (a checkpoint's, so that it can
+ * count them; at most DIO_ALIGN - 1 bytes stay staged). Returns 0 or a negative errno. */
+int dio_push(struct dio *d);
+
+/* Writes every staged byte and turns direct I/O off (the fd is left without O_DIRECT).
+ * Returns 0 or a negative errno; afterwards the file holds every byte up to dio_end() on
+ * success, and at least the bytes up to dio_on_disk() either way. */
+int dio_flush(struct dio *d);
+
+/* Forgets the staged bytes and turns direct I/O off (the caller truncates the file). */
+void dio_drop(struct dio *d);
+
+/* The end of the bytes written so far (staged or in the file). */
+uint64_t dio_end(const struct dio *d);
+
+/* The file holds every byte before this offset. */
+uint64_t dio_on_disk(const struct dio *d);
+
+/* Frees the buffer (after dio_flush or dio_drop). */
+void dio_free(struct dio *d);
