@@ -426,7 +426,8 @@ qm_hresult group_commit(struct group *g)
         bool partial = false;
         int first_err = 0;
 
-        xfer_stop(g);
+        xfer_settle(g);
+        xfer_detach(g);
         for (uint32_t i = 0; i < g->n_files; i++) {
                 struct qfile *f = &g->files[i];
                 int r;
@@ -501,7 +502,7 @@ qm_hresult group_abort(struct group *g)
 {
         bool undeleted = false;
 
-        xfer_stop(g);
+        xfer_detach(g);
         for (uint32_t i = 0; i < g->n_files; i++) {
                 struct qfile *f = &g->files[i];
 

@@ -506,7 +506,11 @@ static qm_hresult check_url(struct ipc_call *c, uint32_t i, const char *url)
         return QM_S_OK;
 }
 
-static qm_hresult check_local(struct ipc_call *c, uint32_t i, const char *path, char **ret)
+/* Checks local path i of an AddFiles call and returns it normalized in *ret. *dir_ok is the
+ * last directory found to exist and be writable in this call (owned by the caller; files of
+ * a set mostly share one): it is not checked again. */
+static qm_hresult check_local(struct ipc_call *c, uint32_t i, const char *path, char **ret,
+                              char **dir_ok)
 {
         char *norm, *slash;
         struct stat st;
@@ -530,6 +534,11 @@ static qm_hresult check_local(struct ipc_call *c, uint32_t i, const char *path, 
         }
         slash = strrchr(norm, '/');
         *slash = '\0';
+        if (*dir_ok && strcmp(*dir_ok, norm) == 0) {
+                *slash = '/';
+                *ret = norm;
+                return QM_S_OK;
+        }
         /* The service runs as the owner here, so its own access is the owner's. */
         if (stat(slash == norm ? "/" : norm, &st) < 0 || !S_ISDIR(st.st_mode))
                 hr = failf(c, QM_E_ACCESSDENIED, "file %u: the directory of '%s' does not exist", i,
@@ -539,6 +548,10 @@ static qm_hresult check_local(struct ipc_call *c, uint32_t i, const char *path, 
                            "file %u: the directory of '%s' is not "
                            "writable",
                            i, path);
+        if (QM_SUCCEEDED(hr)) {
+                free(*dir_ok);
+                *dir_ok = strdup(norm); /* NULL on ENOMEM: only the shortcut is lost */
+        }
         *slash = '/';
         if (QM_FAILED(hr)) {
                 free(norm);
@@ -591,7 +604,7 @@ static qm_hresult m_add_files(struct ipc_call *c, struct group *g, struct qmx_ms
 {
         qm_hresult hr = QM_S_OK;
         uint32_t n = in->n_files, first;
-        char **locals = NULL, **all = NULL;
+        char **locals = NULL, **all = NULL, *dir_ok = NULL;
 
         if (g->state == BG_JOB_STATE_TRANSFERRED)
                 return failf(c, QM_E_INVALID_STATE, "the group is complete");
@@ -616,7 +629,7 @@ static qm_hresult m_add_files(struct ipc_call *c, struct group *g, struct qmx_ms
                 }
                 hr = check_url(c, i, f->remote);
                 if (QM_SUCCEEDED(hr))
-                        hr = check_local(c, i, f->local, &locals[i]);
+                        hr = check_local(c, i, f->local, &locals[i], &dir_ok);
                 if (QM_FAILED(hr))
                         goto out;
         }
@@ -676,6 +689,7 @@ out:
                 free(locals[i]);
         free(locals);
         free(all);
+        free(dir_ok);
         return hr;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +82,9 @@ static void checkpoint(struct daemon *d)
 {
         if (d->xe)
                 xfer_checkpoint(d->xe);
+        /* The file completions saved relaxed since the last one become durable. */
+        if (store_sync(d->store) < 0)
+                log_error("store: the progress could not be synced");
 }
 
 static void checkpoint_fired(uv_timer_t *t)
@@ -96,7 +100,7 @@ static void stop(struct daemon *d, const char *why)
         checkpoint(d);
         d->stopping = true;
         for (struct group *g = d->groups_head; g; g = g->next) {
-                xfer_stop(g);
+                xfer_detach(g);
                 notify_cmd_detach(g, true);
         }
         ipc_server_free(d->ipc); /* closes the connections, and so the subscribers */
@@ -125,6 +129,20 @@ static void on_signal(uv_signal_t *h, int signum)
         stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
+/* Files waiting for their sync keep their descriptors (xfer.c, up to 512) besides the
+ * clients' connections and the transfers' sockets: the soft limit (often 1024) is raised to
+ * the hard one, as far as 65536. */
+static void raise_fd_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= 65536 || rl.rlim_cur >= rl.rlim_max)
+                return;
+        rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_warn("cannot raise the limit of open files: %s", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
         static struct daemon daemon;
@@ -141,6 +159,7 @@ int main(int argc, char **argv)
                 return 1;
         }
         signal(SIGPIPE, SIG_IGN);
+        raise_fd_limit();
         d->loop = uv_default_loop();
         d->lock_fd = -1;
         if (lock_state_dir(d) < 0)

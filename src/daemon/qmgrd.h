@@ -116,6 +116,7 @@ struct group {
         int64_t created, modified, completed; /* Unix seconds */
         struct qfile *files;                  /* owned array */
         uint32_t n_files, cap_files;
+        uint32_t scan_from;     /* every file before it is complete or syncing (sched.c) */
         struct xfer *xfer;      /* the active transfer, or NULL */
         uint64_t retry_at;      /* loop ms when a TRANSIENT_ERROR is retried */
         uint64_t stalled_since; /* loop ms of the first transient error without progress; 0 */
@@ -253,7 +254,13 @@ int32_t sched_next_index(const struct group *g);
 int store_open(const char *path, struct store **ret);
 void store_close(struct store *s);
 int store_begin(struct store *s);
+/* A transaction whose commit does not wait for the disk (SQLite synchronous=NORMAL): a
+ * crash of the service loses nothing, a power cut may lose the relaxed commits since the last
+ * durable one or store_sync(). For progress records that cost a re-download at most. */
+int store_begin_relaxed(struct store *s);
 int store_commit(struct store *s);
+/* Makes the relaxed commits durable (nothing to do without one). */
+int store_sync(struct store *s);
 void store_rollback(struct store *s);
 /* Inserts or replaces the group row (not its files). */
 int store_save_group(struct store *s, const struct group *g);
@@ -277,8 +284,15 @@ uint32_t xfer_active_count(struct xfer_engine *xe);
 /* Starts file index of g. Returns 0, or a negative errno for a local failure (the group's
  * error is set by the callee in that case). */
 int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index);
-/* Stops g's transfer at once, keeping the bytes written so far. */
+/* Stops g's transfer at once, keeping the bytes written so far. Its files waiting for their
+ * sync still complete (suspend, time slice over, error). */
 void xfer_stop(struct group *g);
+/* xfer_stop(), and g's files waiting for their sync no longer report to g: g is going away
+ * (commit, cancel), or the service stops (then their bytes are synced and saved first). */
+void xfer_detach(struct group *g);
+/* Syncs now, and saves complete, g's files that have all their bytes and wait for their
+ * sync (before a commit). */
+void xfer_settle(struct group *g);
 /* Syncs the temporary files of the moving files in the thread pool, then records in one
  * transaction, for each, the offset it had before the sync (never more than is durable). */
 void xfer_checkpoint(struct xfer_engine *xe);

@@ -45,7 +45,9 @@ void sched_close(struct daemon *d)
 
 int32_t sched_next_index(const struct group *g)
 {
-        for (uint32_t i = 0; i < g->n_files; i++)
+        /* Files go in order, so the search starts where the last one started (xfer_start
+         * sets scan_from; a file that goes back to waiting resets it). */
+        for (uint32_t i = g->scan_from; i < g->n_files; i++)
                 if (!g->files[i].complete && !g->files[i].syncing)
                         return (int32_t)i;
         return -1;

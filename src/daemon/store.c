@@ -129,6 +129,8 @@ static const char *const migrations[SCHEMA_VERSION] = {
 struct store {
         sqlite3 *db;
         sqlite3_stmt *stmt[S__MAX];
+        bool relaxed;    /* a relaxed commit is not durable yet */
+        bool in_relaxed; /* the open transaction is relaxed */
 };
 
 static int store_err(struct store *s, const char *what)
@@ -236,15 +238,57 @@ int store_begin(struct store *s)
         return exec(s, "BEGIN IMMEDIATE");
 }
 
+/* SQLite takes the safety level only outside a transaction: it is set around it. */
+static void end_relaxed(struct store *s)
+{
+        if (!s->in_relaxed)
+                return;
+        s->in_relaxed = false;
+        if (exec(s, "PRAGMA synchronous=FULL") < 0)
+                log_error("store: commits are no longer synced");
+}
+
+int store_begin_relaxed(struct store *s)
+{
+        int r;
+
+        if ((r = exec(s, "PRAGMA synchronous=NORMAL")) < 0)
+                return r;
+        s->in_relaxed = true;
+        if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
+                end_relaxed(s);
+        return r;
+}
+
 int store_commit(struct store *s)
 {
-        return exec(s, "COMMIT");
+        int r = exec(s, "COMMIT");
+
+        /* A durable commit syncs the write-ahead log, and so every commit before it. */
+        if (r == 0)
+                s->relaxed = s->in_relaxed;
+        if (sqlite3_get_autocommit(s->db))
+                end_relaxed(s);
+        return r;
+}
+
+int store_sync(struct store *s)
+{
+        int r;
+
+        if (!s->relaxed)
+                return 0;
+        /* A checkpoint syncs the log before it copies it into the database. */
+        if ((r = exec(s, "PRAGMA wal_checkpoint(PASSIVE)")) == 0)
+                s->relaxed = false;
+        return r;
 }
 
 void store_rollback(struct store *s)
 {
         if (!sqlite3_get_autocommit(s->db))
                 exec(s, "ROLLBACK");
+        end_relaxed(s);
 }
 
 static int run(struct store *s, sqlite3_stmt *st, const char *what)

@@ -60,6 +60,11 @@ struct xfer_engine {
         uint32_t active;                    /* moving transfers (a slot each) */
         struct xfer *sync_head, *sync_tail; /* waiting for the next batch */
         uint32_t n_sync;                    /* waiting plus being synced */
+        uint32_t n_wait;                    /* waiting */
+        uint64_t wait_bytes;                /* of the files waiting */
+        uint64_t wait_since;                /* loop ms when the oldest began to wait */
+        bool sync_urgent;                   /* a group waits for the next batch */
+        uv_timer_t sync_timer;              /* starts a batch SYNC_DELAY_MS after the first */
         struct sync_batch *batch;           /* the batch being synced, or NULL */
         bool ckpt_running;
         uint64_t ckpt_bytes; /* received since the last checkpoint started */
@@ -68,8 +73,16 @@ struct xfer_engine {
         bool in_tx;
 };
 
-/* Above this many files waiting for their sync, no new transfer starts (descriptors). */
-#define MAX_SYNC_BACKLOG 256u
+/* Files whose bytes are all here are synced in batches (one syncfs each): a batch starts
+ * when SYNC_BATCH_FILES files or SYNC_BATCH_BYTES wait, when the first has waited
+ * SYNC_DELAY_MS, or at once when a group has nothing else to transfer meanwhile (its last
+ * file: its completion waits for nothing more). A batch runs while the next one gathers. */
+#define SYNC_BATCH_FILES 128u
+#define SYNC_BATCH_BYTES (32u << 20)
+#define SYNC_DELAY_MS    100u
+/* Above this many files waiting for their sync or syncing, no new transfer starts (each
+ * holds its descriptor until its sync). */
+#define MAX_SYNC_BACKLOG 512u
 /* Writeback of a moving file is started every this many bytes, so that its final sync has
  * little left to write. */
 #define WRITEBACK_BYTES (8u << 20)
@@ -77,6 +90,10 @@ struct xfer_engine {
  * chunks of DIO_CHUNK. */
 #define DIO_MIN   (1u << 20)
 #define DIO_CHUNK (2u << 20)
+/* A new file (nothing of it on disk yet) whose response is at most this long is kept in
+ * memory and created, written and synced by the sync batch in the thread pool: for many
+ * small files, creating and writing them was most of the event loop's work. */
+#define MEM_MAX (64u << 10)
 
 /* One socket curl asked us to watch. */
 struct sock_ctx {
@@ -122,16 +139,28 @@ struct xfer {
         uint64_t drop_off; /* the bytes before this offset were dropped from the cache */
         struct dio dio;    /* direct I/O of a large response (dio.on) */
         bool dio_decided;
+        /* lazy: a new file, not created by xfer_start (fd -1); its first body byte decides:
+         * in_mem (kept in mem, created by the sync batch, see mem_write) or created then. */
+        bool lazy, in_mem;
+        bool mem_discard; /* let go while its batch ran: the file the batch made is removed */
+        char *mem;
+        char *mem_path;         /* the temporary name, owned (the worker reads it) */
+        const char *sync_what;  /* what failed in the batch */
         int sync_err;           /* of the batch sync */
         struct xfer *sync_next; /* in the engine's sync queue */
 };
 
 static void engine_really_free(struct xfer_engine *xe);
+static int create_new_temp(const char *path, struct stat *st);
 
-/* One transaction around the store writes of a batch (no nesting: inner calls are no-ops). */
-static bool tx_begin(struct xfer_engine *xe)
+/* One transaction around the store writes of a batch (no nesting: inner calls are no-ops).
+ * durable: synced at its commit (the records a crash must find: temporary names,
+ * checkpoints); else relaxed (file completions: a power cut that loses them costs a
+ * re-download of the files finished since the store was last synced, main.c checkpoint()). */
+static bool tx_begin(struct xfer_engine *xe, bool durable)
 {
-        if (xe->in_tx || store_begin(xe->d->store) < 0)
+        if (xe->in_tx ||
+            (durable ? store_begin(xe->d->store) : store_begin_relaxed(xe->d->store)) < 0)
                 return false;
         xe->in_tx = true;
         return true;
@@ -227,6 +256,10 @@ static void xfer_release(struct xfer *x)
         x->headers = NULL;
         dio_drop(&x->dio);
         dio_free(&x->dio);
+        free(x->mem);
+        x->mem = NULL;
+        free(x->mem_path);
+        x->mem_path = NULL;
         if (x->fd >= 0) {
                 close(x->fd);
                 x->fd = -1;
@@ -374,7 +407,7 @@ static bool restart_from_zero(struct xfer *x, const char *why)
         int r;
 
         log_info("group %s: file %u: %s; restarting it from zero", x->g->id_str, x->index, why);
-        if ((r = truncate_temp(x->fd, f, 0)) < 0) {
+        if (x->fd >= 0 && (r = truncate_temp(x->fd, f, 0)) < 0) {
                 fail_local(x, -r, "truncating the temporary file");
                 return false;
         }
@@ -531,7 +564,36 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
                 fail_with(x, &v, "the server sent more bytes than the file size");
                 return 0;
         }
-        if (!x->dio_decided) {
+        if (x->lazy && !x->in_mem && x->fd < 0) {
+                /* The first body byte of a new file: a small one stays in memory, anything
+                 * else gets its temporary file now. */
+                int r;
+
+                if (f->bytes_total != BG_SIZE_UNKNOWN && f->bytes_total <= MEM_MAX) {
+                        x->mem = malloc(f->bytes_total ? f->bytes_total : 1);
+                        if (!x->mem) {
+                                fail_local(x, ENOMEM, "keeping the file in memory");
+                                return 0;
+                        }
+                        x->in_mem = true;
+                } else {
+                        struct stat st;
+
+                        if ((r = create_new_temp(f->temp, &st)) < 0) {
+                                fail_local(x, -r, "opening the temporary file");
+                                return 0;
+                        }
+                        x->fd = r;
+                        x->dev = st.st_dev;
+                        x->ino = st.st_ino;
+                        f->seen = true;
+                        x->checked_at = uv_now(x->xe->d->loop);
+                }
+        }
+        if (x->in_mem) {
+                memcpy(x->mem + at, data, len);
+                done = len;
+        } else if (!x->dio_decided) {
                 /* A large response bypasses the page cache; a small one, or a file system
                  * without direct I/O, is written as usual. */
                 x->dio_decided = true;
@@ -540,7 +602,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
                                   f->bytes_total - at < DIO_CHUNK ? f->bytes_total - at + DIO_ALIGN
                                                                   : DIO_CHUNK);
         }
-        if (x->dio.on) {
+        if (!x->in_mem && x->dio.on) {
                 int r = dio_write(&x->dio, data, len);
 
                 if (r < 0) {
@@ -567,7 +629,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
         x->xe->ckpt_bytes += len;
         if (x->xe->ckpt_bytes >= x->xe->d->cfg.checkpoint_bytes && !x->xe->ckpt_running)
                 xfer_checkpoint(x->xe);
-        if (!x->dio.on && f->bytes_done - x->wb_off >= WRITEBACK_BYTES)
+        if (x->fd >= 0 && !x->dio.on && f->bytes_done - x->wb_off >= WRITEBACK_BYTES)
                 stream_out(x, f->bytes_done);
         if (f->bytes_done > f->high_water) {
                 /* Only bytes never had before are progress (a server that always ignores
@@ -578,7 +640,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
         {
                 uint64_t now = uv_now(x->xe->d->loop);
 
-                if (now - x->checked_at >= 1000) {
+                if (x->fd >= 0 && now - x->checked_at >= 1000) {
                         int r = check_temp(x);
 
                         x->checked_at = now;
@@ -594,6 +656,27 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
 }
 
 /* ---- completion ------------------------------------------------------------------------ */
+
+static int mem_write(struct xfer *x, const char *path);
+
+/* A new file that stops before its end: the bytes it kept in memory go to its temporary
+ * file, so that it resumes from there like any other (a small file is rare to fail, and
+ * this is the loop's only direct write of one). */
+static void keep_partial(struct xfer *x)
+{
+        struct qfile *f = xfer_file(x);
+
+        if (x->fd >= 0)
+                return;
+        if (x->in_mem && x->written > 0 && f->bytes_total != BG_SIZE_UNKNOWN &&
+            mem_write(x, f->temp) == 0) {
+                f->seen = true;
+                f->bytes_done = x->written;
+        } else {
+                f->bytes_done = 0;
+        }
+        x->in_mem = false;
+}
 
 /* Writes the bytes the direct writer still stages, so that the file holds everything
  * received; on failure the progress goes back to what the file holds. */
@@ -629,7 +712,7 @@ static void report_failure(struct xfer *x)
         group_transfer_failed(g, index, v.transient, retry_after);
 }
 
-static void sync_batch_start(struct xfer_engine *xe);
+static void sync_maybe_start(struct xfer_engine *xe, bool urgent);
 
 /* The synced files leave the page cache (their pages are clean now): a background download
  * does not push the foreground's data out of the cache, and the next files reuse the pages
@@ -641,6 +724,60 @@ static void drop_cached(struct sync_batch *b)
                         posix_fadvise(b->x[i]->fd, 0, 0, POSIX_FADV_DONTNEED);
 }
 
+/* Creates the temporary file of a file none of whose bytes are recorded, empty, and returns
+ * its descriptor (st filled) or a negative errno. Its recorded name may hold a file already:
+ * one a run created and then stopped before recording any progress; it is reused (emptied)
+ * if it is a plain file of ours, else refused (a symlink, a hard link, anyone else's). Only
+ * system calls: safe in the thread pool. */
+static int create_new_temp(const char *path, struct stat *st)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600), r;
+
+        if (fd < 0 && errno == EEXIST) {
+                fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0 && (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_nlink != 1 ||
+                                st->st_uid != geteuid() || ftruncate(fd, 0) < 0)) {
+                        close(fd);
+                        return -EACCES;
+                }
+        }
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, st) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* Creates and writes a file kept in memory (in the thread pool: the loop does not touch x
+ * meanwhile). Its recorded name may hold a file already: one an earlier run created and
+ * crashed before recording progress; it is reused if it is a plain file of ours, else
+ * refused, as open_temp() does. */
+static int mem_write(struct xfer *x, const char *path)
+{
+        struct stat st;
+        size_t done = 0, len = x->written;
+        int fd = create_new_temp(path, &st);
+
+        if (fd < 0)
+                return fd;
+        x->fd = fd;
+        while (done < len) {
+                ssize_t n = pwrite(fd, x->mem + done, len - done, (off_t)done);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                done += (size_t)n;
+        }
+        x->dev = st.st_dev;
+        x->ino = st.st_ino;
+        return 0;
+}
+
 static void sync_batch_work(uv_work_t *w)
 {
         struct sync_batch *b = w->data;
@@ -648,8 +785,18 @@ static void sync_batch_work(uv_work_t *w)
         int errs[8];
         uint32_t ndev = 0;
 
+        for (uint32_t i = 0; i < b->n; i++) {
+                struct xfer *x = b->x[i];
+
+                x->sync_err = 0;
+                if (x->in_mem && (x->sync_err = mem_write(x, x->mem_path)) < 0)
+                        x->sync_what = "writing the temporary file";
+                else if (x->fd < 0)
+                        x->sync_err = -EBADF; /* let go before it was written */
+        }
         if (b->n == 1) {
-                b->x[0]->sync_err = fdatasync(b->x[0]->fd) < 0 ? -errno : 0;
+                if (!b->x[0]->sync_err)
+                        b->x[0]->sync_err = fdatasync(b->x[0]->fd) < 0 ? -errno : 0;
                 drop_cached(b);
                 return;
         }
@@ -660,6 +807,8 @@ static void sync_batch_work(uv_work_t *w)
                 struct xfer *x = b->x[i];
                 uint32_t k;
 
+                if (x->sync_err)
+                        continue; /* not written */
                 for (k = 0; k < ndev && devs[k] != x->dev; k++)
                         ;
                 if (k == ndev && ndev < 8) {
@@ -675,8 +824,9 @@ static void sync_batch_work(uv_work_t *w)
         drop_cached(b);
 }
 
-/* The file's data is durable: it counts as transferred (saved by the caller's transaction). */
-static void file_synced(struct xfer *x)
+/* The file's data is durable: it is complete, in the store too (by the caller's
+ * transaction). */
+static void save_complete(struct xfer *x)
 {
         struct group *g = x->g;
         struct qfile *f = xfer_file(x);
@@ -685,12 +835,21 @@ static void file_synced(struct xfer *x)
         f->complete = true;
         f->bytes_total = f->bytes_done;
         f->durable = f->bytes_done;
+        if (store_save_file(g->d->store, g, x->index) < 0)
+                log_error("group %s: file %u: completion could not be saved", g->id_str, x->index);
+}
+
+/* The file's data is durable: it counts as transferred. */
+static void file_synced(struct xfer *x)
+{
+        struct group *g = x->g;
+        struct qfile *f = xfer_file(x);
+
+        save_complete(x);
         g->stalled_since = 0;
         /* A transient error this file had is over: no stale error on a healthy group. */
         if (g->err.hr != QM_S_OK && g->err.file_index == x->index)
                 group_clear_error(g);
-        if (store_save_file(g->d->store, g, x->index) < 0)
-                log_error("group %s: file %u: completion could not be saved", g->id_str, x->index);
         log_debug("group %s: file %u complete (%llu bytes)", g->id_str, x->index,
                   (unsigned long long)f->bytes_done);
 }
@@ -704,10 +863,11 @@ static void sync_failed(struct xfer *x)
         /* After a failed sync nothing past the last durable point can be trusted (fsyncgate):
          * the file starts over. The group's next file, already moving, stops. */
         f->syncing = false;
-        if (truncate_temp(x->fd, f, 0) == 0)
+        g->scan_from = 0;
+        if (x->fd < 0 || truncate_temp(x->fd, f, 0) == 0)
                 f->bytes_done = 0;
         xfer_stop(g);
-        fail_local(x, err, "syncing the temporary file");
+        fail_local(x, err, x->sync_what ? x->sync_what : "syncing the temporary file");
         report_failure(x);
 }
 
@@ -722,18 +882,33 @@ static void sync_batch_done(uv_work_t *w, int status)
         xe->batch = NULL;
         xe->jobs--;
         xe->n_sync -= b->n;
-        if (xe->closed) {
+        for (uint32_t i = 0; i < b->n; i++) {
+                struct xfer *x = b->x[i];
+
+                /* Let go while the batch made its file: the file goes too. */
+                if (!x->g && x->mem_discard && x->fd >= 0 && unlink(x->mem_path) < 0 &&
+                    errno != ENOENT)
+                        log_warn("cannot remove '%s': %s", x->mem_path, strerror(errno));
+        }
+        if (xe->closed || d->stopping) {
+                /* Stopping: the files still attached (xfer_stop left them to the batch) are
+                 * saved complete; no state changes any more. */
+                tx = tx_begin(xe, true);
+                for (uint32_t i = 0; i < b->n; i++)
+                        if (b->x[i]->g && b->x[i]->sync_err == 0)
+                                save_complete(b->x[i]);
+                tx_end(xe, tx);
                 for (uint32_t i = 0; i < b->n; i++)
                         xfer_free(b->x[i]);
                 free(b->x);
                 free(b);
-                if (!xe->jobs)
+                if (xe->closed && !xe->jobs)
                         engine_really_free(xe);
                 return;
         }
         /* Every completion of the batch in one transaction, in order; the group states after
          * it, so that nobody hears of a complete group before the store says so. */
-        tx = tx_begin(xe);
+        tx = tx_begin(xe, false);
         for (uint32_t i = 0; i < b->n; i++)
                 if (b->x[i]->g && b->x[i]->sync_err == 0)
                         file_synced(b->x[i]);
@@ -751,7 +926,11 @@ static void sync_batch_done(uv_work_t *w, int status)
                         continue;
                 }
                 xfer_free(x);
-                if (g->state == BG_JOB_STATE_TRANSFERRED || !g->files[g->n_files - 1].complete)
+                /* A group stopped meanwhile (suspended, in error) becomes TRANSFERRED when it
+                 * is resumed (sched.c). */
+                if ((g->state != BG_JOB_STATE_QUEUED && g->state != BG_JOB_STATE_CONNECTING &&
+                     g->state != BG_JOB_STATE_TRANSFERRING) ||
+                    !g->files[g->n_files - 1].complete)
                         continue;
                 {
                         bool all = true;
@@ -765,28 +944,49 @@ static void sync_batch_done(uv_work_t *w, int status)
         free(b->x);
         free(b);
         sched_kick(d);
-        sync_batch_start(xe);
+        sync_maybe_start(xe, false);
 }
 
-static void sync_batch_start(struct xfer_engine *xe)
+static void sync_timer_fired(uv_timer_t *t)
+{
+        sync_maybe_start(t->data, true);
+}
+
+/* Starts a batch of every waiting file if one is due (see SYNC_BATCH_FILES), else makes
+ * sure the timer will start it. */
+static void sync_maybe_start(struct xfer_engine *xe, bool urgent)
 {
         struct sync_batch *b;
-        uint32_t n = 0;
+        uint64_t now = uv_now(xe->d->loop);
+        uint32_t n = xe->n_wait;
 
-        if (xe->batch || !xe->sync_head || xe->closed)
+        if (!xe->sync_head || xe->closed)
                 return;
+        if (urgent)
+                xe->sync_urgent = true;
+        if (xe->batch)
+                return; /* its end calls again */
+        if (!xe->sync_urgent && n < SYNC_BATCH_FILES && xe->wait_bytes < SYNC_BATCH_BYTES &&
+            now - xe->wait_since < SYNC_DELAY_MS && !xe->d->stopping) {
+                if (!uv_is_active((uv_handle_t *)&xe->sync_timer))
+                        uv_timer_start(&xe->sync_timer, sync_timer_fired,
+                                       SYNC_DELAY_MS - (now - xe->wait_since), 0);
+                return;
+        }
         b = calloc(1, sizeof(*b));
-        for (struct xfer *x = xe->sync_head; x; x = x->sync_next)
-                n++;
         if (b)
                 b->x = calloc(n, sizeof(*b->x));
         if (!b || !b->x) {
                 free(b);
                 return; /* tried again at the next completion */
         }
+        uv_timer_stop(&xe->sync_timer);
+        xe->sync_urgent = false;
         for (struct xfer *x = xe->sync_head; x; x = x->sync_next)
                 b->x[b->n++] = x;
         xe->sync_head = xe->sync_tail = NULL;
+        xe->n_wait = 0;
+        xe->wait_bytes = 0;
         b->xe = xe;
         b->work.data = b;
         if (uv_queue_work(xe->d->loop, &b->work, sync_batch_work, sync_batch_done) < 0) {
@@ -801,13 +1001,17 @@ static void sync_batch_start(struct xfer_engine *xe)
         xe->jobs++;
 }
 
-/* Every byte of x's file is here: its data is synced in the next batch, and the group goes
- * on with its next file meanwhile (the file completes, in order, when synced). */
+/* Every byte of x's file is here: its data is synced in a batch, and the group goes on with
+ * its next file meanwhile (the file completes, in order, when synced). */
 static void sync_enqueue(struct xfer *x)
 {
         struct xfer_engine *xe = x->xe;
         struct group *g = x->g;
 
+        if (!xe->sync_head)
+                xe->wait_since = uv_now(xe->d->loop);
+        xe->n_wait++;
+        xe->wait_bytes += x->written;
         xfer_file(x)->syncing = true;
         if (g->xfer == x)
                 g->xfer = NULL;
@@ -822,8 +1026,9 @@ static void sync_enqueue(struct xfer *x)
                 xe->sync_head = x;
         xe->sync_tail = x;
         xe->n_sync++;
-        sync_batch_start(xe);
+        /* The next file first: a group with none left has its batch started at once. */
         sched_next_file(g);
+        sync_maybe_start(xe, g->xfer == NULL);
 }
 
 /* The remote file changed under a resumed transfer: start the same file again, from zero,
@@ -888,14 +1093,21 @@ static void xfer_finished(struct xfer *x, CURLcode rc)
                 if (f->bytes_total == BG_SIZE_UNKNOWN && x->offset + x->written > 0) {
                         /* Without a size an interrupted body cannot be resumed (R11): the
                          * file starts over from zero next time. */
-                        if (truncate_temp(x->fd, f, 0) == 0)
+                        if (x->fd < 0 || truncate_temp(x->fd, f, 0) == 0)
                                 f->bytes_done = 0;
                 }
                 fail_with(x, &v, "%s", x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc));
         }
-        if (!x->failed && (r = check_temp(x)) < 0)
+        if (!x->failed && x->lazy && x->fd < 0) {
+                /* A new file kept in memory (or empty): the sync batch creates it. */
+                x->in_mem = true;
+                if (!(x->mem_path = strdup(f->temp)))
+                        fail_local(x, ENOMEM, "keeping the file in memory");
+        } else if (!x->failed && (r = check_temp(x)) < 0) {
                 fail_local(x, -r, "the temporary file was removed or replaced");
+        }
         if (x->failed) {
+                keep_partial(x);
                 report_failure(x);
                 return;
         }
@@ -1017,6 +1229,8 @@ int xfer_engine_new(struct daemon *d, struct xfer_engine **ret)
         }
         uv_timer_init(d->loop, &xe->timer);
         xe->timer.data = xe;
+        uv_timer_init(d->loop, &xe->sync_timer);
+        xe->sync_timer.data = xe;
         curl_multi_setopt(xe->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
         curl_multi_setopt(xe->multi, CURLMOPT_SOCKETDATA, xe);
         curl_multi_setopt(xe->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
@@ -1055,7 +1269,10 @@ void xfer_engine_free(struct xfer_engine *xe)
         if (!xe)
                 return;
         uv_timer_stop(&xe->timer);
-        uv_close((uv_handle_t *)&xe->timer, engine_timer_closed);
+        uv_timer_stop(&xe->sync_timer);
+        /* libuv runs close callbacks last-closed first: the one that frees goes first. */
+        uv_close((uv_handle_t *)&xe->sync_timer, engine_timer_closed);
+        uv_close((uv_handle_t *)&xe->timer, NULL);
 }
 
 uint32_t xfer_active_count(struct xfer_engine *xe)
@@ -1090,7 +1307,7 @@ static int temp_name(const char *local, char *path, size_t size)
 static int name_temps(struct xfer_engine *xe, struct group *g, uint32_t index)
 {
         char path[PATH_MAX];
-        bool tx = tx_begin(xe);
+        bool tx = tx_begin(xe, true);
         int r = 0;
 
         for (uint32_t i = index, n = 0; i < g->n_files && n < NAME_AHEAD; i++) {
@@ -1215,12 +1432,17 @@ int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index)
         x->xe = xe;
         x->g = g;
         x->index = index;
+        g->scan_from = index;
         x->fd = -1;
         x->content_length = -1;
         x->last_modified = -1;
         xe->active++;
         x->counted = true;
-        r = open_temp(x);
+        r = f->temp ? 0 : name_temps(xe, g, index);
+        if (r == 0 && f->temp && !f->bytes_done && !f->durable && f->bytes_total == BG_SIZE_UNKNOWN)
+                x->lazy = true; /* nothing of it on disk: created when its size is known */
+        else if (r == 0)
+                r = open_temp(x);
         if (r < 0) {
                 fail_local(x, -r, "opening the temporary file");
                 group_set_error(g, x->verdict.hr, x->verdict.context, index, x->verdict.win32, 0,
@@ -1294,38 +1516,106 @@ int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index)
 }
 
 /* At shutdown, a file of g whose bytes are all here is synced now and saved complete. */
-static void detach_syncing(struct xfer *x, struct group *g)
+/* Before g's files are committed, its files that have all their bytes and wait for their
+ * sync are synced here, at once (a commit takes every file whose bytes are all here), and
+ * saved complete, without a state change (the group is being committed). Files of the batch
+ * running stay with it. */
+void xfer_settle(struct group *g)
+{
+        struct xfer_engine *xe = g->d->xe;
+        struct sync_batch b = {0};
+        struct xfer **keep, *x;
+        bool tx;
+
+        if (!xe || !xe->sync_head)
+                return;
+        for (x = xe->sync_head; x; x = x->sync_next)
+                if (x->g == g)
+                        b.n++;
+        if (!b.n || !(b.x = calloc(b.n, sizeof(*b.x))))
+                return;
+        b.n = 0;
+        keep = &xe->sync_head;
+        xe->sync_tail = NULL;
+        while ((x = *keep)) {
+                if (x->g == g) {
+                        *keep = x->sync_next;
+                        b.x[b.n++] = x;
+                        xe->n_wait--;
+                        xe->n_sync--;
+                        xe->wait_bytes -= x->written;
+                } else {
+                        xe->sync_tail = x;
+                        keep = &x->sync_next;
+                }
+        }
+        b.xe = xe;
+        b.work.data = &b;
+        sync_batch_work(&b.work);
+        tx = tx_begin(xe, true);
+        for (uint32_t i = 0; i < b.n; i++)
+                if (b.x[i]->sync_err == 0)
+                        save_complete(b.x[i]);
+        tx_end(xe, tx);
+        for (uint32_t i = 0; i < b.n; i++) {
+                xfer_file(b.x[i])->syncing = false; /* a failed one is not committed */
+                xfer_free(b.x[i]);
+        }
+        g->scan_from = 0;
+        free(b.x);
+}
+
+/* x of g waits for its sync (in_batch: is being synced by the thread pool, which owns its
+ * descriptor and memory meanwhile). At shutdown its bytes are kept: a waiting file is written
+ * and synced now and saved complete, a file being synced stays with its batch, which saves
+ * it (sync_batch_done). Otherwise it no longer reports to g (g may be freed), and a file the
+ * batch creates from memory is removed again. */
+static void detach_syncing(struct xfer *x, struct group *g, bool in_batch)
 {
         struct qfile *f = xfer_file(x);
 
-        if (g->d->stopping && x->fd >= 0 && fdatasync(x->fd) == 0) {
-                f->complete = true;
-                f->bytes_total = f->bytes_done;
-                f->durable = f->bytes_done;
-                store_save_file(g->d->store, g, x->index);
+        if (g->d->stopping) {
+                if (in_batch)
+                        return;
+                if (x->in_mem && mem_write(x, x->mem_path) == 0)
+                        x->in_mem = false;
+                if (!x->in_mem && x->fd >= 0 && fdatasync(x->fd) == 0)
+                        save_complete(x);
+        } else if (in_batch) {
+                x->mem_discard = x->in_mem;
+        } else if (x->in_mem) {
+                x->in_mem = false; /* nothing to write any more */
         }
         f->syncing = false;
+        g->scan_from = 0;
         x->g = NULL;
+}
+
+void xfer_detach(struct group *g)
+{
+        struct xfer_engine *xe = g->d->xe;
+
+        /* Files of g waiting for their sync no longer report to it (it is going away). */
+        if (xe) {
+                for (struct xfer *s = xe->sync_head; s; s = s->sync_next)
+                        if (s->g == g)
+                                detach_syncing(s, g, false);
+                if (xe->batch)
+                        for (uint32_t i = 0; i < xe->batch->n; i++)
+                                if (xe->batch->x[i]->g == g)
+                                        detach_syncing(xe->batch->x[i], g, true);
+        }
+        xfer_stop(g);
 }
 
 void xfer_stop(struct group *g)
 {
         struct xfer *x = g->xfer;
-        struct xfer_engine *xe = g->d->xe;
 
-        /* Files of g waiting for their sync no longer report to it (it may be freed). */
-        if (xe) {
-                for (struct xfer *s = xe->sync_head; s; s = s->sync_next)
-                        if (s->g == g)
-                                detach_syncing(s, g);
-                if (xe->batch)
-                        for (uint32_t i = 0; i < xe->batch->n; i++)
-                                if (xe->batch->x[i]->g == g)
-                                        detach_syncing(xe->batch->x[i], g);
-        }
         if (!x)
                 return;
         g->xfer = NULL;
+        keep_partial(x);
         if (dio_finish(x) < 0)
                 log_warn("group %s: file %u: the last received bytes could not be written",
                          g->id_str, x->index);
@@ -1368,7 +1658,7 @@ static void ckpt_done(uv_work_t *w, int status)
                         continue;
                 f->durable = it->offset;
                 if (!tx)
-                        tx = tx_begin(xe);
+                        tx = tx_begin(xe, true);
                 save_durable(g, it->index);
         }
         tx_end(xe, tx);
