@@ -36,16 +36,38 @@ static int pwrite_all(int fd, const char *p, size_t len, uint64_t off)
         return 0;
 }
 
+static struct {
+        void *buf[DIO_POOL_MAX];
+        unsigned n;
+} pool;
+
+void dio_pool_trim(void)
+{
+        while (pool.n)
+                free(pool.buf[--pool.n]);
+}
+
 int dio_start(struct dio *d, int fd, uint64_t offset, size_t cap)
 {
         size_t head;
-        void *p;
+        void *p = NULL;
         int r;
 
         memset(d, 0, sizeof(*d));
         d->fd = fd;
         cap = (cap + DIO_ALIGN - 1) / DIO_ALIGN * DIO_ALIGN;
-        if (cap == 0 || posix_memalign(&p, DIO_ALIGN, cap) != 0)
+        if (cap == 0)
+                return -ENOMEM;
+        if (cap <= DIO_POOL_CAP) {
+                if (pool.n)
+                        p = pool.buf[--pool.n];
+                else if (posix_memalign(&p, DIO_ALIGN, DIO_POOL_CAP) != 0)
+                        p = NULL;
+                d->pooled = p != NULL;
+        } else if (posix_memalign(&p, DIO_ALIGN, cap) != 0) {
+                p = NULL;
+        }
+        if (!p)
                 return -ENOMEM;
         d->buf = p;
         d->cap = cap;
@@ -171,7 +193,11 @@ uint64_t dio_on_disk(const struct dio *d)
 
 void dio_free(struct dio *d)
 {
-        free(d->buf);
+        if (d->pooled && pool.n < DIO_POOL_MAX)
+                pool.buf[pool.n++] = d->buf;
+        else
+                free(d->buf);
         d->buf = NULL;
+        d->pooled = false;
         d->cap = 0;
 }

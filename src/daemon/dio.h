@@ -19,9 +19,16 @@
  * logical block size divides it). */
 #define DIO_ALIGN 4096u
 
+/* Buffers of at most this size come from a small pool of buffers of this size and go back
+ * to it: a new buffer of a megabyte costs hundreds of page faults (a lot more in a virtual
+ * machine whose host backs fresh pages lazily), a reused one none. */
+#define DIO_POOL_CAP (2u << 20)
+#define DIO_POOL_MAX 8u
+
 struct dio {
         int fd;        /* borrowed */
         bool on;       /* O_DIRECT is set on fd and the buffer is in use */
+        bool pooled;   /* buf is DIO_POOL_CAP bytes from the pool */
         char *buf;     /* DIO_ALIGN-aligned, cap bytes */
         size_t cap;    /* a multiple of DIO_ALIGN */
         size_t fill;   /* bytes staged: buf[0..fill) belongs at file offset base */
@@ -55,5 +62,9 @@ uint64_t dio_end(const struct dio *d);
 /* The file holds every byte before this offset. */
 uint64_t dio_on_disk(const struct dio *d);
 
-/* Frees the buffer (after dio_flush or dio_drop). */
+/* Frees the buffer (after dio_flush or dio_drop); a pool buffer goes back to the pool.
+ * dio_start and dio_free use the pool without a lock: call them from one thread. */
 void dio_free(struct dio *d);
+
+/* Frees the pool's idle buffers (when nothing transfers). */
+void dio_pool_trim(void);

@@ -17,6 +17,7 @@
 enum stmt_id {
         S_SAVE_GROUP,
         S_SAVE_FILE,
+        S_UPDATE_FILE,
         S_DELETE_GROUP,
         S_DELETE_FILES,
         S_LOAD_GROUPS,
@@ -51,6 +52,9 @@ static const char *const stmt_sql[S__MAX] = {
         [S_SAVE_FILE] = "INSERT OR REPLACE INTO files(group_id, idx, url, local, temp, umask,"
                         " bytes_total, bytes_done, complete, etag, last_modified)"
                         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+        /* What changes of a file once added (cheaper than replacing the row). */
+        [S_UPDATE_FILE] = "UPDATE files SET temp=?5, bytes_total=?7, bytes_done=?8, complete=?9,"
+                          " etag=?10, last_modified=?11 WHERE group_id=?1 AND idx=?2",
         [S_DELETE_GROUP] = "DELETE FROM groups WHERE id = ?1",
         [S_DELETE_FILES] = "DELETE FROM files WHERE group_id = ?1",
         [S_LOAD_GROUPS] =
@@ -344,17 +348,19 @@ int store_save_group(struct store *s, const struct group *g)
         return run(s, st, "saving a group");
 }
 
-int store_save_file(struct store *s, const struct group *g, uint32_t index)
+/* Binds file index of g to st (S_SAVE_FILE, or S_UPDATE_FILE, which leaves out ?3, ?4, ?6). */
+static void bind_file(sqlite3_stmt *st, const struct group *g, uint32_t index, bool insert)
 {
-        sqlite3_stmt *st = s->stmt[S_SAVE_FILE];
         const struct qfile *f = &g->files[index];
 
         bind_text(st, 1, g->id_str);
         sqlite3_bind_int64(st, 2, index);
-        bind_text(st, 3, f->url);
-        bind_text(st, 4, f->local);
+        if (insert) {
+                bind_text(st, 3, f->url);
+                bind_text(st, 4, f->local);
+                sqlite3_bind_int64(st, 6, f->umask);
+        }
         bind_text(st, 5, f->temp);
-        sqlite3_bind_int64(st, 6, f->umask);
         if (f->bytes_total == BG_SIZE_UNKNOWN)
                 sqlite3_bind_null(st, 7);
         else
@@ -365,15 +371,27 @@ int store_save_file(struct store *s, const struct group *g, uint32_t index)
         sqlite3_bind_int(st, 9, f->committed ? 2 : f->complete);
         bind_text(st, 10, f->etag);
         sqlite3_bind_int64(st, 11, f->last_modified);
-        return run(s, st, "saving a file");
+}
+
+int store_save_file(struct store *s, const struct group *g, uint32_t index)
+{
+        int r;
+
+        bind_file(s->stmt[S_UPDATE_FILE], g, index, false);
+        if ((r = run(s, s->stmt[S_UPDATE_FILE], "saving a file")) < 0 || sqlite3_changes(s->db) > 0)
+                return r;
+        /* Not there yet (unit tests save files one by one): the whole row. */
+        bind_file(s->stmt[S_SAVE_FILE], g, index, true);
+        return run(s, s->stmt[S_SAVE_FILE], "saving a file");
 }
 
 int store_save_files(struct store *s, const struct group *g, uint32_t first, uint32_t count)
 {
         for (uint32_t i = first; i < first + count; i++) {
-                int r = store_save_file(s, g, i);
+                int r;
 
-                if (r < 0)
+                bind_file(s->stmt[S_SAVE_FILE], g, i, true);
+                if ((r = run(s, s->stmt[S_SAVE_FILE], "saving a file")) < 0)
                         return r;
         }
         return 0;

@@ -269,8 +269,8 @@ static void xfer_release(struct xfer *x)
 static void xfer_free(struct xfer *x)
 {
         xfer_release(x);
-        if (x->counted)
-                x->xe->active--;
+        if (x->counted && --x->xe->active == 0)
+                dio_pool_trim(); /* nothing moves: the buffers kept for reuse go */
         free(x);
 }
 
@@ -692,6 +692,7 @@ static int dio_finish(struct xfer *x)
                 x->written = dio_on_disk(&x->dio) - x->offset;
                 f->bytes_done = dio_on_disk(&x->dio);
         }
+        dio_free(&x->dio); /* back to the pool for the next file at once */
         return r;
 }
 
@@ -943,6 +944,8 @@ static void sync_batch_done(uv_work_t *w, int status)
         }
         free(b->x);
         free(b);
+        if (!xe->active && !xe->sync_head)
+                dio_pool_trim(); /* nothing moves: the buffers kept for reuse go */
         sched_kick(d);
         sync_maybe_start(xe, false);
 }
@@ -1250,6 +1253,7 @@ static void engine_really_free(struct xfer_engine *xe)
         }
         curl_multi_cleanup(xe->multi);
         curl_global_cleanup();
+        dio_pool_trim();
         free(xe);
 }
 

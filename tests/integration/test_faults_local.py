@@ -65,16 +65,20 @@ def test_symlink_swapped_in_for_the_temporary_file(faultsrv, make_qmgrd, tmp_pat
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
-def test_disk_full_is_fatal_then_resume_finishes(faultsrv, make_qmgrd, tmp_path):
+# 150000 bytes: written while it arrives; 40000: small enough to be kept in memory and
+# written by the sync batch (xfer.c MEM_MAX), where the disk turns out full.
+@pytest.mark.parametrize("size,free_kib", [(150000, 56), (40000, 16)])
+def test_disk_full_is_fatal_then_resume_finishes(faultsrv, make_qmgrd, tmp_path, size,
+                                                 free_kib):
     dest = tmp_path / "small-fs"
     dest.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "qmgr-test", str(dest)],
                    check=True)
     try:
         filler = dest / "filler"
-        filler.write_bytes(b"\0" * (200 * 1024))
+        filler.write_bytes(b"\0" * ((256 - free_kib) * 1024))
         svc = make_qmgrd()
-        url = faultsrv.url("ok", size=150000)
+        url = faultsrv.url("ok", size=size)
         gid, locals_ = fault_group(svc, dest, [url])
         info = wait_final(svc, gid, timeout=15)
         assert info["state"] == "ERROR", info
