@@ -31,6 +31,14 @@ def test_sigkill_at_random_moments_then_every_file_identical(faultsrv, make_qmgr
                              seed="c%d-%d" % (gi, i)) for i in range(3)]
         gid, locals_ = fault_group(svc, dest, urls, name="crash%d" % gi)
         groups.append((gid, urls, locals_, dest))
+    # and small files, kept in memory until the sync batch writes them (xfer.c MEM_MAX):
+    # 8 of 20-60 kB at 30 kB/s, about a second each
+    dest = tmp_path / "small"
+    dest.mkdir()
+    urls = [faultsrv.url("ok", size=rng.randint(20000, 60000), rate=30000, seed="s-%d" % i)
+            for i in range(8)]
+    gid, locals_ = fault_group(svc, dest, urls, name="crash-small")
+    groups.append((gid, urls, locals_, dest))
 
     killed_while_moving = 0
     for _ in range(N_KILLS):
