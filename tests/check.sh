@@ -2,6 +2,7 @@
 # tests/check.sh - every suite of `make check`, then one summary line.
 #
 #   0. every C file follows .clang-format (format; skipped without clang-format)
+#   0b. the release build (-O3, build-release) compiles without a warning (release)
 #   1. unit tests of the normal build:            meson test -C build --suite unit
 #   2. unit tests under AddressSanitizer+UBSan:   build-asan, same suite
 #   3. fuzz corpus replays, build and build-asan: meson test --suite fuzz-replay (tests/fuzz)
@@ -14,13 +15,13 @@
 # case, every fuzz target's replay, every conformance test and every pytest test and prints,
 # last, exactly "N passed, N failed".
 # Exit status: 0 when nothing failed, 1 otherwise.
-# Environment: SUITES (default "format unit asan fuzz conformance conformance-asan
+# Environment: SUITES (default "format release unit asan fuzz conformance conformance-asan
 # integration integration-asan") selects suites;
 # PYTEST_ARGS adds arguments to pytest (e.g. PYTEST_ARGS="-k status").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SUITES=${SUITES:-format unit asan fuzz conformance conformance-asan integration integration-asan}
+SUITES=${SUITES:-format release unit asan fuzz conformance conformance-asan integration integration-asan}
 RES=$ROOT/build/test-results
 MAKE=${MAKE:-make}
 
@@ -115,6 +116,21 @@ for s in $SUITES; do
         echo "format: $(grep -c '^ok ' "$fmt") passed, $(grep -c '^FAIL ' "$fmt") failed" \
             | tee -a "$fmt"
         summary+=(--lines format "$fmt" "$rc")
+        ;;
+    release)
+        # The release build (-O3) must compile without a warning too: the optimizer finds
+        # what -O2 does not (it once found a "may be used uninitialized" in the CLI).
+        say "release build (meson --buildtype=release, warnings are errors)"
+        rc=0
+        rel="$RES/release.txt"
+        if [ ! -f build-release/build.ninja ]; then
+            meson setup build-release --buildtype=release >/dev/null || rc=$?
+        fi
+        if [ "$rc" = 0 ]; then
+            ninja -C build-release || rc=$?
+        fi
+        if [ "$rc" = 0 ]; then echo "ok release-build" >"$rel"; else echo "FAIL release-build" >"$rel"; fi
+        summary+=(--lines release "$rel" "$rc")
         ;;
     conformance-asan)
         # The same suite against the sanitizer build of qmgrd and libqmgr: memory errors in
