@@ -165,7 +165,7 @@ for s in $SUITES; do
         # The transfer, resume, local-fault, notification and restart paths again, on the
         # sanitizer build (the whole suite takes ~7 min there; these take ~40 s). The
         # fixtures assert that qmgrd exits 0 on SIGTERM, so a report at exit fails the test.
-        say "integration tests on build-asan (resume, local faults, notifications, restart, get)"
+        say "integration tests on build-asan (resume, local faults, durability, commit, notifications, restart, get)"
         rc=0
         if [ ! -f build-asan/build.ninja ]; then
             meson setup build-asan --buildtype=debugoptimized \
@@ -179,7 +179,8 @@ for s in $SUITES; do
                 /usr/bin/python3 -m pytest -q -p no:cacheprovider \
                 tests/integration/test_faults_resume.py tests/integration/test_faults_local.py \
                 tests/integration/test_notify_example.py tests/integration/test_restart.py \
-                tests/integration/test_get.py \
+                tests/integration/test_get.py tests/integration/test_faults_durable.py \
+                tests/integration/test_commit_retry.py \
                 --junitxml="$RES/integration-asan.xml" </dev/null || rc=$?
         fi
         summary+=(--junit integration-asan "$RES/integration-asan.xml" "$rc")
