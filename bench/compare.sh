@@ -72,7 +72,11 @@ RUN=$(mktemp -d "$WORK/cmp.XXXXXX")
 OUT="$RUN/out"
 NGINX_PID="" QMGRD_PID=""
 cleanup() {
-    if [ -n "$QMGRD_PID" ]; then kill -TERM "$QMGRD_PID" 2>/dev/null || true; wait "$QMGRD_PID" 2>/dev/null || true; fi
+    if [ -n "$QMGRD_PID" ]; then
+        # under BENCH_QMGRD_WRAP, qmgrd is the wrapper's child: stop it first
+        [ -z "${BENCH_QMGRD_WRAP:-}" ] || kill -TERM $(pgrep -P "$QMGRD_PID") 2>/dev/null || true
+        kill -TERM "$QMGRD_PID" 2>/dev/null || true; wait "$QMGRD_PID" 2>/dev/null || true
+    fi
     if [ -n "$NGINX_PID" ]; then kill -QUIT "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; fi
     rm -rf "$RUN"
 }

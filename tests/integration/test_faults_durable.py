@@ -19,17 +19,22 @@ def stored_file(svc):
         db.close()
 
 
+def checkpoint_inside(svc, size, timeout, what):
+    """Waits until the store records a durable offset inside the (unfinished) file; returns
+    the row (temp, bytes_done, complete)."""
+    def checkpointed():
+        row = stored_file(svc)
+        return row if row and row[0] and 0 < row[1] < size and not row[2] else None
+    return wait_for(checkpointed, timeout=timeout, what=what)
+
+
 def test_zero_filled_tail_past_the_checkpoint_is_fetched_again(faultsrv, make_qmgrd, tmp_path):
     svc = make_qmgrd(checkpoint_seconds=1)
     size = 1_500_000
     url = faultsrv.url("ok", size=size, rate=300000, seed="durable")
     gid, [local] = fault_group(svc, tmp_path, [url], name="durable")
 
-    # A checkpoint recorded a durable offset inside the file.
-    def checkpointed():
-        row = stored_file(svc)
-        return row if row and row[0] and 0 < row[1] < size and not row[2] else None
-    wait_for(checkpointed, timeout=20, what="a checkpoint inside the file")
+    checkpoint_inside(svc, size, 20, "a checkpoint inside the file")
     time.sleep(0.5)  # more bytes reach the file after the checkpoint
     p, svc.proc = svc.proc, None
     os.kill(p.pid, signal.SIGKILL)  # as a power cut would: no chance to save anything
@@ -64,10 +69,7 @@ def test_checkpoint_after_checkpoint_bytes(faultsrv, make_qmgrd, tmp_path):
     url = faultsrv.url("ok", size=size, rate=400000, seed="ckbytes")
     gid, [local] = fault_group(svc, tmp_path, [url], name="ckbytes")
 
-    def checkpointed():
-        row = stored_file(svc)
-        return row if row and row[0] and 0 < row[1] < size and not row[2] else None
-    _, recorded, _ = wait_for(checkpointed, timeout=5, what="a checkpoint by bytes")
+    _, recorded, _ = checkpoint_inside(svc, size, 5, "a checkpoint by bytes")
     # Only bytes the file holds are claimed.
     assert recorded <= os.path.getsize(stored_file(svc)[0])
     info = wait_final(svc, gid, timeout=60)
