@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # compare.sh - qmgr against curl, aria2c and wget2 on the same private nginx, in the same run.
 #
-#   bench/compare.sh [--runs 3] [--conc 8] [--cases big,small,medium] [--peers curl,aria2c,wget2,qmgr]
-#                    [--build DIR]
+#   bench/compare.sh [--runs 3] [--warmup 1] [--conc 8] [--cases big,small,medium]
+#                    [--peers curl,aria2c,wget2,qmgr] [--build DIR]
 #
 # Cases (data generated deterministically once, cached in $BENCH_WORK, default /var/tmp/qmgr-bench):
 #   big     one 1 GiB file            small   10,000 files of 4 KiB      medium  1,000 files of 1 MiB
-# Each round runs every tool on every case, the tools' order rotating each round. Before each
+# Each round runs every tool on every case, the tools' order rotating each round; --warmup
+# rounds run first and are not counted. Before each
 # run the output directory is emptied and `sync` is run; after it the output is compared with
 # the source (diff -r) and a difference aborts the benchmark. Concurrency is equal: the peers
 # use --conc connections for the many-file cases, and qmgr splits the files into --conc groups
@@ -20,15 +21,16 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=3 CONC=8 CASES=big,small,medium PEERS=curl,aria2c,wget2,qmgr BUILD="$ROOT/build"
+RUNS=3 WARMUP=1 CONC=8 CASES=big,small,medium PEERS=curl,aria2c,wget2,qmgr BUILD="$ROOT/build"
 while [ $# -gt 0 ]; do
     case "$1" in
     --runs) RUNS=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
     --conc) CONC=$2; shift 2 ;;
     --cases) CASES=$2; shift 2 ;;
     --peers) PEERS=$2; shift 2 ;;
     --build) BUILD=$(cd "$2" && pwd); shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -263,13 +265,20 @@ run_one() {   # $1 round $2 case $3 tool
         head -5 "$RUN/last.log" "$RUN/diff.txt" >&2
         exit 1
     fi
-    awk -v r="$r" -v c="$c" -v t="$t" -v a="$t0" -v b="$t1" 'BEGIN { printf "%s\t%s\t%s\t%.3f\n", r, c, t, (b - a) / 1e9 }' >>"$TSV"
-    printf 'round %d  %-6s %-6s %8.3f s\n' "$r" "$c" "$t" "$(tail -n 1 "$TSV" | cut -f4)" >&2
+    if [ "$r" -le 0 ]; then
+        # a warm-up round: run, checked, not counted
+        awk -v c="$c" -v t="$t" -v a="$t0" -v b="$t1" 'BEGIN { printf "warm-up   %-6s %-6s %8.3f s (not counted)\n", c, t, (b - a) / 1e9 }' >&2
+    else
+        awk -v r="$r" -v c="$c" -v t="$t" -v a="$t0" -v b="$t1" 'BEGIN { printf "%s\t%s\t%s\t%.3f\n", r, c, t, (b - a) / 1e9 }' >>"$TSV"
+        printf 'round %d  %-6s %-6s %8.3f s\n' "$r" "$c" "$t" "$(tail -n 1 "$TSV" | cut -f4)" >&2
+    fi
     if [ -f "$RUN/phases" ]; then cat "$RUN/phases" >&2; rm -f "$RUN/phases"; fi
     # Outputs are moved aside and deleted at the end: see settle below.
     mv "$dst" "$RUN/trash/$r-$c-$t"
 }
-for r in $(seq 1 "$RUNS"); do
+# Warm-up rounds first (numbered 0, -1, ...): the settle step leaves memory and caches cold,
+# which would slow whichever tool runs first.
+for r in $(seq $((1 - WARMUP)) "$RUNS"); do
     for c in "${CL[@]}"; do
         n=${#TL[@]}
         for i in $(seq 0 $((n - 1))); do run_one "$r" "$c" "${TL[$(( (i + r - 1) % n ))]}"; done
