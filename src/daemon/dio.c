@@ -17,8 +17,10 @@ static int set_direct(int fd, bool on)
         return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
 }
 
-static int pwrite_all(int fd, const char *p, size_t len, uint64_t off)
+int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 {
+        const char *p = buf;
+
         while (len) {
                 ssize_t n = pwrite(fd, p, len, (off_t)off);
 
@@ -105,10 +107,10 @@ int dio_start(struct dio *d, int fd, uint64_t offset, size_t cap)
  * and direct I/O is left off for the rest. */
 static int write_chunk(struct dio *d, size_t n)
 {
-        int r = pwrite_all(d->fd, d->buf, n, d->base);
+        int r = pwrite_full(d->fd, d->buf, n, d->base);
 
         if (r == -EINVAL && set_direct(d->fd, false) == 0)
-                r = pwrite_all(d->fd, d->buf, n, d->base);
+                r = pwrite_full(d->fd, d->buf, n, d->base);
         return r;
 }
 
@@ -164,7 +166,7 @@ int dio_flush(struct dio *d)
         if ((r = set_direct(d->fd, false)) < 0)
                 return r;
         if (d->fill) {
-                if ((r = pwrite_all(d->fd, d->buf, d->fill, d->base)) < 0)
+                if ((r = pwrite_full(d->fd, d->buf, d->fill, d->base)) < 0)
                         return r;
                 d->base += d->fill;
                 d->fill = 0;

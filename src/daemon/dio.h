@@ -68,3 +68,7 @@ void dio_free(struct dio *d);
 
 /* Frees the pool's idle buffers (when nothing transfers). */
 void dio_pool_trim(void);
+
+/* pwrite(2) of all len bytes at off, again after EINTR or a short write (the engine's
+ * ordinary writes use it too). Returns 0 or a negative errno (-EIO for a write of nothing). */
+int pwrite_full(int fd, const void *buf, size_t len, uint64_t off);

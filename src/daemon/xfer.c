@@ -151,7 +151,7 @@ struct xfer {
 };
 
 static void engine_really_free(struct xfer_engine *xe);
-static int create_new_temp(const char *path, struct stat *st);
+static int adopt_new_temp(struct xfer *x);
 
 /* One transaction around the store writes of a batch (no nesting: inner calls are no-ops).
  * durable: synced at its commit (the records a crash must find: temporary names,
@@ -576,17 +576,10 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
                                 return 0;
                         }
                         x->in_mem = true;
+                } else if ((r = adopt_new_temp(x)) < 0) {
+                        fail_local(x, -r, "opening the temporary file");
+                        return 0;
                 } else {
-                        struct stat st;
-
-                        if ((r = create_new_temp(f->temp, &st)) < 0) {
-                                fail_local(x, -r, "opening the temporary file");
-                                return 0;
-                        }
-                        x->fd = r;
-                        x->dev = st.st_dev;
-                        x->ino = st.st_ino;
-                        f->seen = true;
                         x->checked_at = uv_now(x->xe->d->loop);
                 }
         }
@@ -602,7 +595,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
                                   f->bytes_total - at < DIO_CHUNK ? f->bytes_total - at + DIO_ALIGN
                                                                   : DIO_CHUNK);
         }
-        if (!x->in_mem && x->dio.on) {
+        if (x->dio.on) {
                 int r = dio_write(&x->dio, data, len);
 
                 if (r < 0) {
@@ -611,16 +604,13 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *ud)
                 }
                 done = len;
         }
-        while (done < len) {
-                ssize_t n = pwrite(x->fd, data + done, len - done, (off_t)(at + done));
+        if (done < len) {
+                int r = pwrite_full(x->fd, data, len, at);
 
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        fail_local(x, errno, "writing the temporary file");
+                if (r < 0) {
+                        fail_local(x, -r, "writing the temporary file");
                         return 0;
                 }
-                done += (size_t)n;
         }
         x->written += len;
         f->bytes_done = x->offset + x->written;
@@ -752,28 +742,18 @@ static int create_new_temp(const char *path, struct stat *st)
         return fd;
 }
 
-/* Creates and writes a file kept in memory (in the thread pool: the loop does not touch x
- * meanwhile). Its recorded name may hold a file already: one an earlier run created and
- * crashed before recording progress; it is reused if it is a plain file of ours, else
- * refused, as open_temp() does. */
+/* Creates (create_new_temp) and writes a file kept in memory: in the thread pool, where the
+ * loop does not touch x meanwhile, or from the loop when the file stops early. */
 static int mem_write(struct xfer *x, const char *path)
 {
         struct stat st;
-        size_t done = 0, len = x->written;
-        int fd = create_new_temp(path, &st);
+        int fd = create_new_temp(path, &st), r;
 
         if (fd < 0)
                 return fd;
         x->fd = fd;
-        while (done < len) {
-                ssize_t n = pwrite(fd, x->mem + done, len - done, (off_t)done);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                done += (size_t)n;
-        }
+        if ((r = pwrite_full(fd, x->mem, x->written, 0)) < 0)
+                return r;
         x->dev = st.st_dev;
         x->ino = st.st_ino;
         return 0;
@@ -1341,85 +1321,72 @@ static int name_temps(struct xfer_engine *xe, struct group *g, uint32_t index)
         return r;
 }
 
-/* Opens the file's temporary file, creating it (its name recorded first) when there is none
- * yet, and sets x->offset to where the transfer resumes. */
-static int open_temp(struct xfer *x)
+/* Creates x's temporary file, empty (create_new_temp), and makes it x's, from zero. */
+static int adopt_new_temp(struct xfer *x)
 {
-        struct group *g = x->g;
         struct qfile *f = xfer_file(x);
         struct stat st;
-        int fd, r;
+        int fd = create_new_temp(f->temp, &st);
 
-        if (f->temp && !f->bytes_done && !f->durable && f->bytes_total == BG_SIZE_UNKNOWN) {
-                /* Most likely named ahead and not created yet: create it at once (one open
-                 * less per small file). If anything is at the name (even a symlink, O_EXCL),
-                 * it is opened and checked below as before. */
-                fd = open(f->temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (fd >= 0)
-                        goto created;
-                if (errno != EEXIST)
-                        return -errno;
-        }
-        if (f->temp) {
-                fd = open(f->temp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd >= 0) {
-                        uint64_t keep;
-
-                        /* Not a regular file, or hard-linked elsewhere (L9): refuse it. */
-                        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
-                                close(fd);
-                                return -EACCES;
-                        }
-                        x->fd = fd;
-                        x->dev = st.st_dev;
-                        x->ino = st.st_ino;
-                        keep = (uint64_t)st.st_size;
-                        if (!f->seen) {
-                                /* First open since the service started: after a power cut only
-                                 * the synced bytes are real, and a power cut cannot be told
-                                 * from a SIGKILL, so trust no more than the store's offset
-                                 * (a checkpoint records only durable bytes, TESTING.md L13);
-                                 * what is past it is fetched again. */
-                                if (f->bytes_done < keep)
-                                        keep = f->bytes_done;
-                                f->durable = keep;
-                        }
-                        if (f->bytes_total != BG_SIZE_UNKNOWN && keep > f->bytes_total)
-                                keep = 0;
-                        if (keep < (uint64_t)st.st_size && (r = truncate_temp(fd, f, keep)) < 0)
-                                return r;
-                        f->seen = true;
-                        x->offset = keep;
-                        f->bytes_done = x->offset;
-                        return 0;
-                }
-                if (errno != ENOENT)
-                        return -errno;
-                /* Named ahead and not created yet, or vanished: (re)create it at the recorded
-                 * name, from zero. */
-                if (f->bytes_done || f->bytes_total != BG_SIZE_UNKNOWN || f->durable) {
-                        f->bytes_done = 0;
-                        f->durable = 0;
-                        f->bytes_total = BG_SIZE_UNKNOWN;
-                        store_save_file(g->d->store, g, x->index);
-                }
-        } else if ((r = name_temps(x->xe, g, x->index)) < 0) {
-                return r;
-        }
-        fd = open(f->temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
-                return -errno;
-created:
-        if (fstat(fd, &st) < 0) {
-                close(fd);
-                return -errno;
-        }
+                return fd;
         f->seen = true;
         f->durable = 0;
         x->fd = fd;
         x->dev = st.st_dev;
         x->ino = st.st_ino;
         x->offset = 0;
+        return 0;
+}
+
+/* Opens the temporary file of a file with progress recorded (a new file is created later,
+ * write_cb; f->temp is set, xfer_start) and sets x->offset to where the transfer resumes. A
+ * name that leads nowhere (the file vanished) gets a new empty file: from zero. */
+static int open_temp(struct xfer *x)
+{
+        struct group *g = x->g;
+        struct qfile *f = xfer_file(x);
+        struct stat st;
+        uint64_t keep;
+        int fd, r;
+
+        fd = open(f->temp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno != ENOENT)
+                        return -errno;
+                if (f->bytes_done || f->bytes_total != BG_SIZE_UNKNOWN || f->durable) {
+                        f->bytes_done = 0;
+                        f->durable = 0;
+                        f->bytes_total = BG_SIZE_UNKNOWN;
+                        store_save_file(g->d->store, g, x->index);
+                }
+                return adopt_new_temp(x);
+        }
+        /* Not a regular file, or hard-linked elsewhere (L9): refuse it. */
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+                close(fd);
+                return -EACCES;
+        }
+        x->fd = fd;
+        x->dev = st.st_dev;
+        x->ino = st.st_ino;
+        keep = (uint64_t)st.st_size;
+        if (!f->seen) {
+                /* First open since the service started: after a power cut only the synced
+                 * bytes are real, and a power cut cannot be told from a SIGKILL, so trust no
+                 * more than the store's offset (a checkpoint records only durable bytes,
+                 * TESTING.md L13); what is past it is fetched again. */
+                if (f->bytes_done < keep)
+                        keep = f->bytes_done;
+                f->durable = keep;
+        }
+        if (f->bytes_total != BG_SIZE_UNKNOWN && keep > f->bytes_total)
+                keep = 0;
+        if (keep < (uint64_t)st.st_size && (r = truncate_temp(fd, f, keep)) < 0)
+                return r;
+        f->seen = true;
+        x->offset = keep;
+        f->bytes_done = x->offset;
         return 0;
 }
 
@@ -1521,7 +1488,6 @@ int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index)
         return 0;
 }
 
-/* At shutdown, a file of g whose bytes are all here is synced now and saved complete. */
 /* Before g's files are committed, its files that have all their bytes and wait for their
  * sync are synced here, at once (a commit takes every file whose bytes are all here), and
  * saved complete, without a state change (the group is being committed). Files of the batch
