@@ -28,6 +28,17 @@ MAKE=${MAKE:-make}
 summary=()
 say() { printf '\n==== %s\n' "$*"; }
 
+# ensure_build DIR [MESON OPTIONS...]: sets DIR up once with those options, then builds it.
+ensure_build() {
+    local dir=$1
+    shift
+    if [ ! -f "$dir/build.ninja" ]; then
+        meson setup "$dir" "$@" >/dev/null || return
+    fi
+    ninja -C "$dir"
+}
+ASAN_SETUP=(--buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false)
+
 say "build"
 if ! "$MAKE" --no-print-directory build; then
     echo "check: the build failed"
@@ -49,13 +60,7 @@ for s in $SUITES; do
     asan)
         say "unit tests (build-asan: AddressSanitizer + UndefinedBehaviorSanitizer)"
         rc=0
-        if [ ! -f build-asan/build.ninja ]; then
-            meson setup build-asan --buildtype=debugoptimized \
-                -Db_sanitize=address,undefined -Db_lundef=false || rc=$?
-        fi
-        if [ "$rc" = 0 ]; then
-            ninja -C build-asan || rc=$?
-        fi
+        ensure_build build-asan "${ASAN_SETUP[@]}" || rc=$?
         if [ "$rc" = 0 ]; then
             ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -72,13 +77,7 @@ for s in $SUITES; do
         summary+=(--meson fuzz "$RES/fuzz.json" "$rc")
         say "fuzz corpus replays (build-asan: AddressSanitizer + UndefinedBehaviorSanitizer)"
         rc=0
-        if [ ! -f build-asan/build.ninja ]; then
-            meson setup build-asan --buildtype=debugoptimized \
-                -Db_sanitize=address,undefined -Db_lundef=false || rc=$?
-        fi
-        if [ "$rc" = 0 ]; then
-            ninja -C build-asan || rc=$?
-        fi
+        ensure_build build-asan "${ASAN_SETUP[@]}" || rc=$?
         if [ "$rc" = 0 ]; then
             ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -123,12 +122,7 @@ for s in $SUITES; do
         say "release build (meson --buildtype=release, warnings are errors)"
         rc=0
         rel="$RES/release.txt"
-        if [ ! -f build-release/build.ninja ]; then
-            meson setup build-release --buildtype=release >/dev/null || rc=$?
-        fi
-        if [ "$rc" = 0 ]; then
-            ninja -C build-release || rc=$?
-        fi
+        ensure_build build-release --buildtype=release || rc=$?
         if [ "$rc" = 0 ]; then echo "ok release-build" >"$rel"; else echo "FAIL release-build" >"$rel"; fi
         summary+=(--lines release "$rel" "$rc")
         ;;
@@ -138,11 +132,7 @@ for s in $SUITES; do
         # stay with the unit and fuzz suites: the runner's own helpers are not leak-clean.
         say "conformance tests against qmgrd built with AddressSanitizer + UBSan (build-asan)"
         rc=0
-        if [ ! -f build-asan/build.ninja ]; then
-            meson setup build-asan --buildtype=debugoptimized \
-                -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || rc=$?
-        fi
-        [ "$rc" = 0 ] && { ninja -C build-asan || rc=$?; }
+        ensure_build build-asan "${ASAN_SETUP[@]}" || rc=$?
         if [ "$rc" = 0 ]; then
             ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
             UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -167,11 +157,7 @@ for s in $SUITES; do
         # fixtures assert that qmgrd exits 0 on SIGTERM, so a report at exit fails the test.
         say "integration tests on build-asan (resume, local faults, durability, commit, notifications, restart, get)"
         rc=0
-        if [ ! -f build-asan/build.ninja ]; then
-            meson setup build-asan --buildtype=debugoptimized \
-                -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || rc=$?
-        fi
-        [ "$rc" = 0 ] && { ninja -C build-asan || rc=$?; }
+        ensure_build build-asan "${ASAN_SETUP[@]}" || rc=$?
         if [ "$rc" = 0 ]; then
             QMGR_BUILD_DIR="$ROOT/build-asan" QMGR_NO_AUTOSTART=1 \
             ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
