@@ -2,7 +2,9 @@
 nothing is ever written outside the destination directory."""
 import os
 import shutil
+import sqlite3
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +95,44 @@ def test_disk_full_is_fatal_then_resume_finishes(faultsrv, make_qmgrd, tmp_path,
         assert sorted(os.listdir(dest)) == ["f0.bin"]
     finally:
         subprocess.run(["umount", "-l", str(dest)])
+
+
+@pytest.mark.parametrize("planted", ["other_owner", "hard_link"])
+def test_foreign_file_at_a_new_files_name_is_refused(faultsrv, make_qmgrd, tmp_path, planted):
+    """A new file's temporary name already holds a file that is not a plain file of ours
+    (another user's, or a hard link to a file elsewhere): it is neither written nor reused;
+    the file fails with access denied (the small file is created by the sync batch)."""
+    if planted == "other_owner" and os.geteuid() != 0:
+        pytest.skip("chown needs root")
+    dest = tmp_path / "d"
+    dest.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"precious\n")
+    svc = make_qmgrd()
+    gid, locals_ = fault_group(svc, dest, [faultsrv.url("ok", size=300000, rate=100000),
+                                           faultsrv.url("ok", size=20000, seed="b")])
+    bytes_arriving(svc, gid)  # file 0 moves: file 1's name is recorded, not yet created
+
+    def second_name():
+        db = sqlite3.connect("file:%s?mode=ro" % (svc.state_dir / "queue.db"), uri=True)
+        try:
+            row = db.execute("SELECT temp FROM files WHERE idx = 1").fetchone()
+        finally:
+            db.close()
+        return row[0] if row and row[0] else None
+    name = Path(wait_for(second_name, timeout=10, what="file 1's temporary name"))
+    if planted == "hard_link":
+        os.link(outside, name)
+    else:
+        name.write_bytes(b"someone else's\n")
+        os.chmod(name, 0o666)
+        os.chown(name, 65534, 65534)
+    info = wait_final(svc, gid, timeout=20)
+    assert info["state"] == "ERROR", info
+    err = info["error"]
+    assert err["context"] == "LOCAL_FILE" and err["win32_result"] == 5, err
+    assert err["file_index"] == 1, err
+    assert outside.read_bytes() == b"precious\n"
+    if planted == "other_owner":
+        assert name.read_bytes() == b"someone else's\n"
+    assert not locals_[1].exists()
