@@ -349,7 +349,8 @@ static bool same_dir(const char *a, const char *b)
 }
 
 /* Makes a temporary file the real file: mode from the client's umask, mtime from the
- * server's Last-Modified, then rename over the local path. The data was synced when the file
+ * server's Last-Modified (unless the sync batch set them: f->finalized), then rename over
+ * the local path. The data was synced when the file
  * completed; the directory is synced by the caller once per directory. dirfd, when >= 0, is
  * the directory of f->local (the temporary file is beside it): the names are then resolved
  * from it, without walking the whole path for each call. */
@@ -359,9 +360,20 @@ static int commit_file(struct qfile *f, int dirfd)
         int at = rel ? dirfd : AT_FDCWD;
         const char *temp = rel ? f->temp + dir_len(f->temp) + 1 : f->temp;
         const char *local = rel ? f->local + dir_len(f->local) + 1 : f->local;
-        int fd = openat(at, temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        int r = 0;
+        struct stat st;
+        int fd, r = 0;
 
+        if (f->finalized) {
+                /* The sync batch set mode and mtime through its descriptor (xfer.c): what
+                 * the name holds now must still be a plain file of ours, never a link
+                 * someone put there. */
+                if (fstatat(at, temp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return -errno;
+                if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+                        return -ELOOP;
+                return renameat(at, temp, at, local) < 0 ? -errno : 0;
+        }
+        fd = openat(at, temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         if (fchmod(fd, 0666 & ~(mode_t)f->umask) < 0)

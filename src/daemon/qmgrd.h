@@ -90,6 +90,7 @@ struct qfile {
         /* Kept by the transfer engine (xfer.c); zero when loaded or added. */
         bool syncing;       /* every byte is here; its data is being synced (not complete yet) */
         bool seen;          /* the engine opened its temporary file since the service started */
+        bool finalized;     /* complete, and its final mode and mtime are set (commit: rename) */
         uint64_t durable;   /* bytes of the temporary file known to be synced */
         uint32_t trunc_gen; /* bumped whenever the temporary file is truncated */
 };

@@ -144,9 +144,14 @@ struct xfer {
         bool lazy, in_mem;
         bool mem_discard; /* let go while its batch ran: the file the batch made is removed */
         char *mem;
-        char *mem_path;         /* the temporary name, owned (the worker reads it) */
-        const char *sync_what;  /* what failed in the batch */
-        int sync_err;           /* of the batch sync */
+        char *mem_path;        /* the temporary name, owned (the worker reads it) */
+        const char *sync_what; /* what failed in the batch */
+        int sync_err;          /* of the batch sync */
+        /* What the committed file gets (QMGR.md 4.4), copied for the batch, which sets it
+         * before the sync: the commit is then a rename (finalized: it did). */
+        mode_t final_mode;
+        int64_t final_mtime; /* -1: none */
+        bool finalized;
         struct xfer *sync_next; /* in the engine's sync queue */
 };
 
@@ -759,6 +764,17 @@ static int mem_write(struct xfer *x, const char *path)
         return 0;
 }
 
+/* Gives the complete file its final mode and modification time through its descriptor,
+ * before the sync that makes them durable with the data: the commit only renames it. A
+ * failure here is not the file's: the commit sets them again, and reports what fails then. */
+static void finalize(struct xfer *x)
+{
+        struct timespec ts[2] = {{0, UTIME_OMIT}, {x->final_mtime, 0}};
+
+        x->finalized = fchmod(x->fd, x->final_mode) == 0 &&
+                       (x->final_mtime < 0 || futimens(x->fd, ts) == 0);
+}
+
 static void sync_batch_work(uv_work_t *w)
 {
         struct sync_batch *b = w->data;
@@ -774,6 +790,8 @@ static void sync_batch_work(uv_work_t *w)
                         x->sync_what = "writing the temporary file";
                 else if (x->fd < 0)
                         x->sync_err = -EBADF; /* let go before it was written */
+                else
+                        finalize(x);
         }
         if (b->n == 1) {
                 if (!b->x[0]->sync_err)
@@ -814,6 +832,7 @@ static void save_complete(struct xfer *x)
 
         f->syncing = false;
         f->complete = true;
+        f->finalized = x->finalized;
         f->bytes_total = f->bytes_done;
         f->durable = f->bytes_done;
         if (store_save_file(g->d->store, g, x->index) < 0)
@@ -993,6 +1012,8 @@ static void sync_enqueue(struct xfer *x)
 
         if (!xe->sync_head)
                 xe->wait_since = uv_now(xe->d->loop);
+        x->final_mode = 0666 & ~(mode_t)xfer_file(x)->umask;
+        x->final_mtime = xfer_file(x)->last_modified;
         xe->n_wait++;
         xe->wait_bytes += x->written;
         xfer_file(x)->syncing = true;
