@@ -1,6 +1,7 @@
 """A commit that fails for one file keeps the group, and the caller can fix the cause and
 commit again — also after the service restarted (docs/design.md: BITS keeps a job whose
 commit failed). The files already renamed into place must not be tried again."""
+import os
 import shutil
 import subprocess
 
@@ -42,3 +43,34 @@ def test_failed_commit_is_retried_after_a_restart(nginx, qmgrd, qmgr, dest):
     assert sorted(p.name for p in b.iterdir()) == ["two.bin"]
     rc, out, err = qmgr("info", gid, check=False)
     assert rc == 1  # the group is gone
+
+
+def test_symlink_swapped_in_after_the_download_is_not_committed(nginx, qmgrd, qmgr, dest,
+                                                                   tmp_path):
+    """The sync batch gave the complete file its mode and mtime (docs/transfers.md), so the
+    commit only renames: it must still refuse a name that no longer holds our plain file,
+    and the retry after putting the file back commits the right bytes."""
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"precious\n")
+    gid = qmgr("create", "--name", "swap", json=True)["id"]
+    qmgr("addfile", gid, nginx.url("small/s001.bin"), dest / "one.bin")
+    qmgr("resume", gid)
+    wait_for(lambda: qmgr("status", gid, json=True)["status"] == 0x140, timeout=30,
+             what="the group to finish")
+    temps = [p for p in dest.iterdir() if p.name.startswith(".")]
+    assert len(temps) == 1, temps
+    kept = tmp_path / "kept"
+    temps[0].rename(kept)
+    temps[0].symlink_to(outside)
+    rc, out, err = qmgr("complete", gid, check=False)
+    assert rc == 1, (out, err)
+    assert not (dest / "one.bin").exists() and not (dest / "one.bin").is_symlink()
+    assert outside.read_bytes() == b"precious\n"
+    temps[0].unlink()
+    kept.rename(temps[0])
+    qmgr("complete", gid)
+    assert sha256_file(dest / "one.bin") == sha256_file(nginx.path("small/s001.bin"))
+    mask = os.umask(0)
+    os.umask(mask)  # the umask qmgr had when it added the file
+    assert (dest / "one.bin").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert outside.read_bytes() == b"precious\n"
