@@ -52,9 +52,11 @@ static void check_file(const char *path, const unsigned char *want, size_t n)
 }
 
 /* Writes want[0..n) to a file that already holds want[0..start), in pieces of the given
- * sizes (cycled), with a checkpoint (dio_push) every push_every pieces. */
-static void run_case(const char *dir, size_t n, uint64_t start, const size_t *pieces,
-                     size_t npieces, unsigned push_every, size_t cap, bool *used_direct)
+ * sizes (cycled), with a checkpoint (dio_push) every push_every pieces; the last bytes with
+ * dio_flush, or handed to the writer thread (async_end). */
+static void run_case_end(const char *dir, size_t n, uint64_t start, const size_t *pieces,
+                         size_t npieces, unsigned push_every, size_t cap, bool *used_direct,
+                         bool async_end)
 {
         char path[4200];
         unsigned char *want = pattern(n, (unsigned)(n + start));
@@ -99,8 +101,17 @@ static void run_case(const char *dir, size_t n, uint64_t start, const size_t *pi
                 }
                 ASSERT_TRUE(dio_on_disk(&d) <= dio_end(&d));
         }
-        ASSERT_EQ_INT(0, dio_flush(&d));
-        ASSERT_FALSE(d.on);
+        /* The engine hands the last bytes of a complete file to the writer thread; a
+         * checkpoint or a stop writes them itself: both ways must end the same. */
+        if (async_end) {
+                ASSERT_EQ_INT(0, dio_flush_async(&d));
+                ASSERT_FALSE(d.on);
+                ASSERT_EQ_U64(n, dio_end(&d));
+                ASSERT_EQ_INT(0, dio_wait(&d));
+        } else {
+                ASSERT_EQ_INT(0, dio_flush(&d));
+                ASSERT_FALSE(d.on);
+        }
         ASSERT_FALSE(fcntl(fd, F_GETFL) & O_DIRECT);
         ASSERT_EQ_U64(n, dio_on_disk(&d));
         dio_free(&d);
@@ -108,6 +119,13 @@ static void run_case(const char *dir, size_t n, uint64_t start, const size_t *pi
         check_file(path, want, n);
         unlink(path);
         free(want);
+}
+
+static void run_case(const char *dir, size_t n, uint64_t start, const size_t *pieces,
+                     size_t npieces, unsigned push_every, size_t cap, bool *used_direct)
+{
+        run_case_end(dir, n, start, pieces, npieces, push_every, cap, used_direct, false);
+        run_case_end(dir, n, start, pieces, npieces, push_every, cap, used_direct, true);
 }
 
 static void run_all(const char *parent, bool expect_direct)
@@ -172,4 +190,40 @@ TEST(dio_start_refuses_cleanly_on_a_bad_descriptor)
         dio_drop(&d);
         dio_free(&d);
         ASSERT_EQ_INT(0, dio_flush(&d));
+}
+
+/* A write that fails in the writer thread (here: a descriptor opened read-only) is reported
+ * by the next call and by dio_wait, nothing after it is written, and dio_on_disk() never
+ * passes what the file holds. */
+TEST(dio_write_error_in_the_writer_is_reported)
+{
+        char *cwd = getcwd(NULL, 0), path[4200];
+        unsigned char *want = pattern(8 << 20, 7);
+        struct dio d;
+        int fd, r = 0;
+
+        snprintf(path, sizeof(path), "%s/.dio-ro", cwd);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ASSERT_TRUE(fd >= 0);
+        close(fd);
+        fd = open(path, O_RDONLY);
+        ASSERT_TRUE(fd >= 0);
+        if (dio_start(&d, fd, 0, 1 << 20) == 0) {
+                for (size_t at = 0; at < (8u << 20) && r == 0; at += 256 * 1024)
+                        r = dio_write(&d, (const char *)want + at, 256 * 1024);
+                if (r == 0)
+                        r = dio_flush_async(&d);
+                if (r == 0)
+                        r = dio_wait(&d);
+                ASSERT_TRUE(r < 0);
+                ASSERT_EQ_INT(r, dio_wait(&d));
+                ASSERT_EQ_U64(0, dio_on_disk(&d));
+                ASSERT_TRUE(dio_flush(&d) < 0);
+                dio_drop(&d);
+                dio_free(&d);
+        }
+        close(fd);
+        unlink(path);
+        free(want);
+        free(cwd);
 }
