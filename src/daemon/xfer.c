@@ -683,9 +683,15 @@ static int dio_finish(struct xfer *x)
         if (!x->dio.on)
                 return 0;
         if ((r = dio_flush(&x->dio)) < 0) {
+                /* The file holds what it held when this request started (the writer starts
+                 * at the block before it), and whatever was written since. */
+                uint64_t held = dio_on_disk(&x->dio);
+
                 dio_drop(&x->dio);
-                x->written = dio_on_disk(&x->dio) - x->offset;
-                f->bytes_done = dio_on_disk(&x->dio);
+                if (held < x->offset)
+                        held = x->offset;
+                x->written = held - x->offset;
+                f->bytes_done = held;
         }
         dio_free(&x->dio); /* back to the pool for the next file at once */
         return r;
@@ -790,6 +796,8 @@ static void sync_batch_work(uv_work_t *w)
                         x->sync_what = "writing the temporary file";
                 else if (x->fd < 0)
                         x->sync_err = -EBADF; /* let go before it was written */
+                else if ((x->sync_err = dio_wait(&x->dio)) < 0)
+                        x->sync_what = "writing the temporary file";
                 else
                         finalize(x);
         }
@@ -1059,7 +1067,12 @@ static void xfer_finished(struct xfer *x, CURLcode rc)
         curl_multi_remove_handle(x->xe->multi, x->easy);
         curl_easy_cleanup(x->easy);
         x->easy = NULL;
-        if ((r = dio_finish(x)) < 0)
+        /* A file with every byte here has its last ones written by the writer thread while
+         * the group's next file starts (the sync batch waits for them, dio_wait); anything
+         * else is written now, so that its progress is what the file holds. */
+        if (!(rc == CURLE_OK && !x->failed && x->dio.on && f->bytes_total != BG_SIZE_UNKNOWN &&
+              f->bytes_done == f->bytes_total && dio_flush_async(&x->dio) == 0) &&
+            (r = dio_finish(x)) < 0)
                 fail_local(x, -r, "writing the temporary file");
         if (!x->failed && !x->validated && rc == CURLE_OK)
                 validate_response(x); /* a response without a body: decide on its headers */
@@ -1572,7 +1585,7 @@ static void detach_syncing(struct xfer *x, struct group *g, bool in_batch)
                         return;
                 if (x->in_mem && mem_write(x, x->mem_path) == 0)
                         x->in_mem = false;
-                if (!x->in_mem && x->fd >= 0 && fdatasync(x->fd) == 0)
+                if (!x->in_mem && x->fd >= 0 && dio_wait(&x->dio) == 0 && fdatasync(x->fd) == 0)
                         save_complete(x);
         } else if (in_batch) {
                 x->mem_discard = x->in_mem;
