@@ -1302,14 +1302,13 @@ uint32_t xfer_active_count(struct xfer_engine *xe)
 
 /* ---- starting and stopping ------------------------------------------------------------- */
 
-static int temp_name(const char *local, char *path, size_t size)
+/* A hidden name beside local with 6 random bytes (rnd) in it. */
+static int temp_name(const char *local, const unsigned char *rnd, char *path, size_t size)
 {
-        char dirbuf[PATH_MAX], basebuf[PATH_MAX], rnd[8];
+        char dirbuf[PATH_MAX], basebuf[PATH_MAX];
 
         snprintf(dirbuf, sizeof(dirbuf), "%s", local);
         snprintf(basebuf, sizeof(basebuf), "%s", local);
-        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-                return -EIO;
         if ((size_t)snprintf(path, size, "%s/.%.100s.%02x%02x%02x%02x%02x%02x.qmgr-part",
                              dirname(dirbuf), basename(basebuf), (uint8_t)rnd[0], (uint8_t)rnd[1],
                              (uint8_t)rnd[2], (uint8_t)rnd[3], (uint8_t)rnd[4],
@@ -1325,15 +1324,24 @@ static int temp_name(const char *local, char *path, size_t size)
 static int name_temps(struct xfer_engine *xe, struct group *g, uint32_t index)
 {
         char path[PATH_MAX];
-        bool tx = tx_begin(xe, true);
+        unsigned char rnd[NAME_AHEAD * 6]; /* one system call for every name */
+        bool tx;
         int r = 0;
 
+        for (size_t got = 0; got < sizeof(rnd);) {
+                ssize_t k = getrandom(rnd + got, sizeof(rnd) - got, 0);
+
+                if (k < 0 && errno != EINTR)
+                        return -errno;
+                got += k > 0 ? (size_t)k : 0;
+        }
+        tx = tx_begin(xe, true);
         for (uint32_t i = index, n = 0; i < g->n_files && n < NAME_AHEAD; i++) {
                 struct qfile *f = &g->files[i];
 
                 if (f->temp || f->complete || f->syncing)
                         continue;
-                if ((r = temp_name(f->local, path, sizeof(path))) < 0 && i == index)
+                if ((r = temp_name(f->local, rnd + 6 * n, path, sizeof(path))) < 0 && i == index)
                         break;
                 if (r < 0) {
                         r = 0;
