@@ -152,6 +152,7 @@ struct xfer {
         mode_t final_mode;
         int64_t final_mtime; /* -1: none */
         bool finalized;
+        bool dio_write_failed;  /* the batch found a direct write of it failed */
         struct xfer *sync_next; /* in the engine's sync queue */
 };
 
@@ -358,7 +359,9 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
                 fail_with(x, &big, "the response headers exceed %u bytes", MAX_HEADER_BYTES);
                 return 0;
         }
-        if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+        if (len >= 5 && strncmp(line, "HTTP/", 5) == 0 && x->written == 0) {
+                /* A status line: a new response (redirect, 1xx). After body bytes of the
+                 * response, a line like this is a chunked trailer, and changes nothing. */
                 const char *sp = memchr(line, ' ', len);
 
                 x->header_bytes = 0;
@@ -412,6 +415,7 @@ static bool restart_from_zero(struct xfer *x, const char *why)
         int r;
 
         log_info("group %s: file %u: %s; restarting it from zero", x->g->id_str, x->index, why);
+        dio_drop(&x->dio); /* never truncate under the writer thread */
         if (x->fd >= 0 && (r = truncate_temp(x->fd, f, 0)) < 0) {
                 fail_local(x, -r, "truncating the temporary file");
                 return false;
@@ -454,6 +458,7 @@ static bool validate_response(struct xfer *x)
                         log_info("group %s: file %u: the server sent the whole file; "
                                  "restarting it from zero",
                                  x->g->id_str, x->index);
+                        dio_drop(&x->dio); /* never truncate under the writer thread */
                         if ((r = truncate_temp(x->fd, f, 0)) < 0) {
                                 fail_local(x, -r, "truncating the temporary file");
                                 return false;
@@ -796,9 +801,10 @@ static void sync_batch_work(uv_work_t *w)
                         x->sync_what = "writing the temporary file";
                 else if (x->fd < 0)
                         x->sync_err = -EBADF; /* let go before it was written */
-                else if ((x->sync_err = dio_wait(&x->dio)) < 0)
+                else if ((x->sync_err = dio_wait(&x->dio)) < 0) {
                         x->sync_what = "writing the temporary file";
-                else
+                        x->dio_write_failed = true; /* not a sync error */
+                } else
                         finalize(x);
         }
         if (b->n == 1) {
@@ -869,11 +875,24 @@ static void sync_failed(struct xfer *x)
         int err = -x->sync_err;
 
         /* After a failed sync nothing past the last durable point can be trusted (fsyncgate):
-         * the file starts over. The group's next file, already moving, stops. */
+         * the file starts over. A direct write that failed (disk full) leaves the file with
+         * what was written before it: it resumes from there. Either way it is a partial
+         * file again, private (0600, QMGR.md 4.4). The group's next file, already moving,
+         * stops. */
         f->syncing = false;
         g->scan_from = 0;
-        if (x->fd < 0 || truncate_temp(x->fd, f, 0) == 0)
+        if (x->fd >= 0 && x->finalized && fchmod(x->fd, 0600) == 0)
+                x->finalized = false;
+        if (x->fd >= 0 && x->dio_write_failed) {
+                uint64_t held = dio_on_disk(&x->dio);
+
+                if (held < x->offset)
+                        held = x->offset;
+                if (truncate_temp(x->fd, f, held) == 0)
+                        f->bytes_done = held;
+        } else if (x->fd < 0 || truncate_temp(x->fd, f, 0) == 0) {
                 f->bytes_done = 0;
+        }
         xfer_stop(g);
         fail_local(x, err, x->sync_what ? x->sync_what : "syncing the temporary file");
         report_failure(x);
