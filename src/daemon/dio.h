@@ -89,8 +89,8 @@ uint64_t dio_end(const struct dio *d);
 /* The file holds every byte before this offset (written, not only handed over). */
 uint64_t dio_on_disk(const struct dio *d);
 
-/* Frees the buffer (after dio_flush or dio_drop); a pool buffer goes back to the pool.
- * dio_start and dio_free use the pool without a lock: call them from one thread. */
+/* Waits for d's pending writes, then frees the buffer (after dio_flush or dio_drop); a pool
+ * buffer goes back to the pool (the pool is shared with the writer thread, under its lock). */
 void dio_free(struct dio *d);
 
 /* Frees the pool's idle buffers (when nothing transfers). */

@@ -364,12 +364,11 @@ static int commit_file(struct qfile *f, int dirfd)
         int fd, r = 0;
 
         if (f->finalized) {
-                /* The sync batch set mode and mtime through its descriptor (xfer.c): what
-                 * the name holds now must still be a plain, single-linked file of ours,
-                 * never a link someone put there. */
+                /* The sync batch set mode and mtime through its descriptor (xfer.c): the
+                 * name must still hold a file of ours, never a link someone put there. */
                 if (fstatat(at, temp, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         return -errno;
-                if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1)
+                if (!xfer_temp_is_ours(&st))
                         return -ELOOP;
                 return renameat(at, temp, at, local) < 0 ? -errno : 0;
         }

@@ -294,6 +294,10 @@ void xfer_detach(struct group *g);
 /* Syncs now, and saves complete, g's files that have all their bytes and wait for their
  * sync (before a commit). */
 void xfer_settle(struct group *g);
+/* Whether a temporary file's name holds what the service may write, reuse or commit: a
+ * plain, single-linked file of its own user (never a link someone put there, L8/L9). */
+struct stat;
+bool xfer_temp_is_ours(const struct stat *st);
 /* Syncs the temporary files of the moving files in the thread pool, then records in one
  * transaction, for each, the offset it had before the sync (never more than is durable). */
 void xfer_checkpoint(struct xfer_engine *xe);

@@ -194,9 +194,19 @@ static void save_durable(struct group *g, uint32_t index)
         f->bytes_done = live;
 }
 
-static int truncate_temp(int fd, struct qfile *f, uint64_t len)
+static struct qfile *xfer_file(struct xfer *x)
 {
-        if (ftruncate(fd, (off_t)len) < 0)
+        return &x->g->files[x->index];
+}
+
+/* Truncates x's temporary file to len bytes; what the direct writer still has of it is
+ * waited for and dropped first (a file is never truncated under the writer thread). */
+static int truncate_temp(struct xfer *x, uint64_t len)
+{
+        struct qfile *f = xfer_file(x);
+
+        dio_drop(&x->dio);
+        if (ftruncate(x->fd, (off_t)len) < 0)
                 return -errno;
         f->trunc_gen++;
         if (f->durable > len)
@@ -204,9 +214,13 @@ static int truncate_temp(int fd, struct qfile *f, uint64_t len)
         return 0;
 }
 
-static struct qfile *xfer_file(struct xfer *x)
+/* What x's file holds after its direct writes stopped: what was written, and at least what
+ * it held when this request started (the writer starts at the block before it). */
+static uint64_t dio_held(struct xfer *x)
 {
-        return &x->g->files[x->index];
+        uint64_t held = dio_on_disk(&x->dio);
+
+        return held < x->offset ? x->offset : held;
 }
 
 /* ---- the outcome ---------------------------------------------------------------------- */
@@ -415,8 +429,7 @@ static bool restart_from_zero(struct xfer *x, const char *why)
         int r;
 
         log_info("group %s: file %u: %s; restarting it from zero", x->g->id_str, x->index, why);
-        dio_drop(&x->dio); /* never truncate under the writer thread */
-        if (x->fd >= 0 && (r = truncate_temp(x->fd, f, 0)) < 0) {
+        if (x->fd >= 0 && (r = truncate_temp(x, 0)) < 0) {
                 fail_local(x, -r, "truncating the temporary file");
                 return false;
         }
@@ -458,8 +471,7 @@ static bool validate_response(struct xfer *x)
                         log_info("group %s: file %u: the server sent the whole file; "
                                  "restarting it from zero",
                                  x->g->id_str, x->index);
-                        dio_drop(&x->dio); /* never truncate under the writer thread */
-                        if ((r = truncate_temp(x->fd, f, 0)) < 0) {
+                        if ((r = truncate_temp(x, 0)) < 0) {
                                 fail_local(x, -r, "truncating the temporary file");
                                 return false;
                         }
@@ -688,13 +700,9 @@ static int dio_finish(struct xfer *x)
         if (!x->dio.on)
                 return 0;
         if ((r = dio_flush(&x->dio)) < 0) {
-                /* The file holds what it held when this request started (the writer starts
-                 * at the block before it), and whatever was written since. */
-                uint64_t held = dio_on_disk(&x->dio);
+                uint64_t held = dio_held(x);
 
                 dio_drop(&x->dio);
-                if (held < x->offset)
-                        held = x->offset;
                 x->written = held - x->offset;
                 f->bytes_done = held;
         }
@@ -731,6 +739,11 @@ static void drop_cached(struct sync_batch *b)
                         posix_fadvise(b->x[i]->fd, 0, 0, POSIX_FADV_DONTNEED);
 }
 
+bool xfer_temp_is_ours(const struct stat *st)
+{
+        return S_ISREG(st->st_mode) && st->st_nlink == 1 && st->st_uid == geteuid();
+}
+
 /* Creates the temporary file of a file none of whose bytes are recorded, empty, and returns
  * its descriptor (st filled) or a negative errno. Its recorded name may hold a file already:
  * one a run created and then stopped before recording any progress; it is reused (emptied)
@@ -742,8 +755,8 @@ static int create_new_temp(const char *path, struct stat *st)
 
         if (fd < 0 && errno == EEXIST) {
                 fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd >= 0 && (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_nlink != 1 ||
-                                st->st_uid != geteuid() || ftruncate(fd, 0) < 0)) {
+                if (fd >= 0 &&
+                    (fstat(fd, st) < 0 || !xfer_temp_is_ours(st) || ftruncate(fd, 0) < 0)) {
                         close(fd);
                         return -EACCES;
                 }
@@ -884,13 +897,11 @@ static void sync_failed(struct xfer *x)
         if (x->fd >= 0 && x->finalized && fchmod(x->fd, 0600) == 0)
                 x->finalized = false;
         if (x->fd >= 0 && x->dio_write_failed) {
-                uint64_t held = dio_on_disk(&x->dio);
+                uint64_t held = dio_held(x);
 
-                if (held < x->offset)
-                        held = x->offset;
-                if (truncate_temp(x->fd, f, held) == 0)
+                if (truncate_temp(x, held) == 0)
                         f->bytes_done = held;
-        } else if (x->fd < 0 || truncate_temp(x->fd, f, 0) == 0) {
+        } else if (x->fd < 0 || truncate_temp(x, 0) == 0) {
                 f->bytes_done = 0;
         }
         xfer_stop(g);
@@ -1129,7 +1140,7 @@ static void xfer_finished(struct xfer *x, CURLcode rc)
                 if (f->bytes_total == BG_SIZE_UNKNOWN && x->offset + x->written > 0) {
                         /* Without a size an interrupted body cannot be resumed (R11): the
                          * file starts over from zero next time. */
-                        if (x->fd < 0 || truncate_temp(x->fd, f, 0) == 0)
+                        if (x->fd < 0 || truncate_temp(x, 0) == 0)
                                 f->bytes_done = 0;
                 }
                 fail_with(x, &v, "%s", x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc));
@@ -1443,7 +1454,7 @@ static int open_temp(struct xfer *x)
         }
         if (f->bytes_total != BG_SIZE_UNKNOWN && keep > f->bytes_total)
                 keep = 0;
-        if (keep < (uint64_t)st.st_size && (r = truncate_temp(fd, f, keep)) < 0)
+        if (keep < (uint64_t)st.st_size && (r = truncate_temp(x, keep)) < 0)
                 return r;
         f->seen = true;
         x->offset = keep;
