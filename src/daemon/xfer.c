@@ -100,6 +100,8 @@ struct sock_ctx {
         uv_poll_t poll;
         curl_socket_t fd;
         struct xfer_engine *xe;
+        int events;   /* what curl asked to watch */
+        bool removed; /* curl let go of the socket (the handle is closing) */
 };
 
 struct xfer {
@@ -1185,13 +1187,20 @@ static void poll_cb(uv_poll_t *h, int status, int events)
         struct sock_ctx *c = h->data;
         int flags = 0, running;
 
+        /* An error pending on the socket (libuv saw POLLERR and stopped the handle): curl is
+         * told the socket is ready, so that its own read or write meets the error. Told of
+         * an error instead, curl fails the transfer at once ("select/poll returned error"),
+         * while a reused connection the server closed just as it was reused deserves curl's
+         * one retry on a fresh connection (a request with no answer yet). */
         if (status < 0)
-                flags = CURL_CSELECT_ERR;
+                flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
         if (events & UV_READABLE)
                 flags |= CURL_CSELECT_IN;
         if (events & UV_WRITABLE)
                 flags |= CURL_CSELECT_OUT;
         curl_multi_socket_action(c->xe->multi, c->fd, flags, &running);
+        if (status < 0 && !c->removed)
+                uv_poll_start(&c->poll, c->events, poll_cb); /* curl kept it: watch again */
         check_multi_info(c->xe);
 }
 
@@ -1208,6 +1217,7 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
 
         if (what == CURL_POLL_REMOVE) {
                 if (c) {
+                        c->removed = true;
                         uv_poll_stop(&c->poll);
                         curl_multi_assign(xe->multi, s, NULL);
                         uv_close((uv_handle_t *)&c->poll, sock_closed);
@@ -1231,6 +1241,7 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
                 events |= UV_READABLE;
         if (what & CURL_POLL_OUT)
                 events |= UV_WRITABLE;
+        c->events = events;
         uv_poll_start(&c->poll, events, poll_cb);
         return 0;
 }

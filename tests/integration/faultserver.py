@@ -26,6 +26,9 @@ Modes:
                 (n default: all), then as ok
   redirect      to=self (a loop), to=file, to=ftp, to=ok (a 302 to /f/ok/<same params>)
   headers       count=N extra small headers, or one=BYTES for one huge header
+  reset_reused  as ok, but the first n requests of this path that come on a reused
+                connection get no answer: the connection is reset (a server closing a
+                kept-alive connection just as the client reuses it)
 
 Every request is logged as one JSON line: time, connection id and its request number,
 method, path, Range, If-Range, Authorization, all headers. Use `requests(path_substring)`.
@@ -176,6 +179,14 @@ class FaultServer:
                               "if_range": headers.get("if-range"),
                               "authorization": headers.get("authorization"),
                               "headers": headers})
+                if path.startswith("/f/reset_reused/") and nreq > 1:
+                    with self.lock:
+                        key = ("reset_reused", path)
+                        self.counts[key] = self.counts.get(key, 0) + 1
+                        reset = self.counts[key] <= int(self._parse(path[3:])[1].get("n", 1))
+                    if reset:
+                        self._reset(c)
+                        return
                 keep = self._answer(c, method, path, headers, count)
                 if not keep or headers.get("connection", "").lower() == "close":
                     return

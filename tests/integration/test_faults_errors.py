@@ -132,3 +132,25 @@ def test_huge_headers_are_a_fatal_server_error(faultsrv, make_qmgrd, dest, param
                  info["error"]["transport_result"])
     assert info["retries"] == 0
     assert svc.qmgr("list", json=True) is not None  # still serving
+
+
+def test_reused_connection_reset_before_the_answer_is_retried_at_once(faultsrv, make_qmgrd,
+                                                                      dest):
+    """The server closes a kept-alive connection just as it is reused for the next file (its
+    idle timeout racing the request): the request had no answer, so it is sent again on a
+    fresh connection at once, as curl does for a reused connection, and no transient error
+    (retry delay, retry count) is charged to the group."""
+    svc = make_qmgrd()
+    first = faultsrv.url("ok", size=30000)
+    second = faultsrv.url("reset_reused", size=30000)
+    gid, locals_ = fault_group(svc, dest, [first, second])
+    info = wait_final(svc, gid, timeout=20)
+    assert info["state"] == "TRANSFERRED", info
+    assert info["retries"] == 0, info
+    reqs = faultsrv.requests("/reset_reused/")
+    assert len(reqs) == 2, reqs
+    assert reqs[0]["nreq"] > 1 and reqs[1]["nreq"] == 1  # reused, then a fresh connection
+    assert reqs[1]["t"] - reqs[0]["t"] < 0.9  # not after the minimum retry delay (1 s)
+    svc.qmgr("complete", gid)
+    assert locals_[0].read_bytes() == faultsrv.data(first)
+    assert locals_[1].read_bytes() == faultsrv.data(second)
