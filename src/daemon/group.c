@@ -372,10 +372,16 @@ static int commit_file(struct qfile *f, int dirfd)
                         return -ELOOP;
                 return renameat(at, temp, at, local) < 0 ? -errno : 0;
         }
-        fd = openat(at, temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        /* O_NONBLOCK: a FIFO put at the name must not block the loop; whatever is there
+         * must be the plain file of ours that was synced, never a link or a FIFO. */
+        fd = openat(at, temp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        if (fchmod(fd, 0666 & ~(mode_t)f->umask) < 0)
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (!xfer_temp_is_ours(&st))
+                r = -ELOOP;
+        if (r == 0 && fchmod(fd, 0666 & ~(mode_t)f->umask) < 0)
                 r = -errno;
         if (r == 0 && f->last_modified >= 0) {
                 struct timespec ts[2] = {{0, UTIME_OMIT}, {f->last_modified, 0}};

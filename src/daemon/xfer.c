@@ -756,7 +756,10 @@ static int create_new_temp(const char *path, struct stat *st)
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600), r;
 
         if (fd < 0 && errno == EEXIST) {
-                fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+                /* O_NONBLOCK: a FIFO put there must not block us (ENXIO, refused). */
+                fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                if (fd < 0 && errno == ENXIO)
+                        return -EACCES;
                 if (fd >= 0 &&
                     (fstat(fd, st) < 0 || !xfer_temp_is_ours(st) || ftruncate(fd, 0) < 0)) {
                         close(fd);
@@ -1433,8 +1436,11 @@ static int open_temp(struct xfer *x)
         uint64_t keep;
         int fd, r;
 
-        fd = open(f->temp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        /* O_NONBLOCK: a FIFO put at the name must not block the loop (ENXIO, refused). */
+        fd = open(f->temp, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) {
+                if (errno == ENXIO)
+                        return -EACCES;
                 if (errno != ENOENT)
                         return -errno;
                 if (f->bytes_done || f->bytes_total != BG_SIZE_UNKNOWN || f->durable) {
@@ -1445,8 +1451,9 @@ static int open_temp(struct xfer *x)
                 }
                 return adopt_new_temp(x);
         }
-        /* Not a regular file, or hard-linked elsewhere (L9): refuse it. */
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+        /* Not a regular file, hard-linked elsewhere (L9), or not ours (put there while
+         * the service was stopped): refuse it, never write into it. */
+        if (fstat(fd, &st) < 0 || !xfer_temp_is_ours(&st)) {
                 close(fd);
                 return -EACCES;
         }

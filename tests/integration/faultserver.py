@@ -3,10 +3,10 @@
 Loopback only, Python stdlib, one thread per connection, keep-alive. The URL path picks the
 behaviour:  /f/<mode>/<k=v,k=v,...>/<name>   (the name is ignored; it keeps URLs distinct)
 
-Common parameters: size (bytes, default 100000), seed (content seed, default the params
-string), n (how many requests of this path get the fault; later ones are served normally),
-k (a byte count the fault happens after), etag=0 / lm=0 (no ETag / no Last-Modified),
-rate (bytes per second, throttles the body).
+Common parameters (values URL-decoded): size (bytes, default 100000), seed (content seed,
+default the params string), n (how many requests of this path get the fault; later ones are
+served normally), k (a byte count the fault happens after), etag=0 / lm=0 (no ETag / no
+Last-Modified), rate (bytes per second, throttles the body).
 
 Modes:
   ok            full support: 200, or 206 for `Range: bytes=N-`, If-Range honoured
@@ -26,6 +26,10 @@ Modes:
                 (n default: all), then as ok
   redirect      to=self (a loop), to=file, to=ftp, to=ok (a 302 to /f/ok/<same params>)
   headers       count=N extra small headers, or one=BYTES for one huge header
+  chunked       the first n answers stop after k body bytes with a TCP RST (sized, like
+                reset_after); later ones are chunked (no Content-Length) and end with the
+                trailer line `trailer` (URL-encoded; default "HTTP/1.1 200: OK", a trailer
+                that looks like a status line; curl 7.88 refuses one without a colon)
   reset_reused  as ok, but the first n requests of this path that come on a reused
                 connection get no answer: the connection is reset (a server closing a
                 kept-alive connection just as the client reuses it)
@@ -42,6 +46,7 @@ import struct
 import sys
 import threading
 import time
+import urllib.parse
 from email.utils import formatdate
 
 LM_BASE = 1_700_000_000  # the Last-Modified of version 1; version v is LM_BASE + v*1000
@@ -138,7 +143,7 @@ class FaultServer:
         if len(parts) > 1 and parts[1] != "-":
             for kv in parts[1].split(","):
                 k, _, v = kv.partition("=")
-                params[k] = v
+                params[k] = urllib.parse.unquote(v)
         params.setdefault("seed", parts[1] if len(parts) > 1 else "x")
         return mode, params, "/".join(parts[2:])
 
@@ -314,10 +319,15 @@ class FaultServer:
         declared = len(body)
         if mode == "long":
             body = body + b"X" * int(p.get("extra", 1000))
-        head += "%sContent-Length: %d\r\nContent-Type: application/octet-stream\r\n\r\n" % (
-            validators, declared)
+        chunked = mode == "chunked" and not faulty
+        if chunked:
+            head += "%sTransfer-Encoding: chunked\r\nContent-Type: application/octet-stream" \
+                    "\r\n\r\n" % validators
+        else:
+            head += "%sContent-Length: %d\r\nContent-Type: application/octet-stream\r\n\r\n" % (
+                validators, declared)
 
-        if (mode == "reset_after" and faulty) or first_fault:
+        if (mode in ("reset_after", "chunked") and faulty) or first_fault:
             self._send(c, head, body[:k])
             time.sleep(0.05)
             self._reset(c)
@@ -332,6 +342,13 @@ class FaultServer:
             self._send(c, head, body[:k])
             c.shutdown(socket.SHUT_WR)
             return False
+        if chunked:
+            half = len(body) // 2
+            out = b"".join(b"%x\r\n%s\r\n" % (len(part), part)
+                           for part in (body[:half], body[half:]) if part)
+            trailer = p.get("trailer", "HTTP/1.1 200: OK")
+            self._send(c, head, out + b"0\r\n" + trailer.encode("latin-1") + b"\r\n\r\n")
+            return True
         self._send(c, head)
         self._body(c, body, rate)
         return mode != "long"

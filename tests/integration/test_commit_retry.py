@@ -74,3 +74,36 @@ def test_symlink_swapped_in_after_the_download_is_not_committed(nginx, qmgrd, qm
     os.umask(mask)  # the umask qmgr had when it added the file
     assert (dest / "one.bin").stat().st_mode & 0o777 == 0o666 & ~mask
     assert outside.read_bytes() == b"precious\n"
+
+
+@pytest.mark.parametrize("planted", ["symlink", "fifo"])
+def test_foreign_name_after_a_restart_is_not_committed(nginx, qmgrd, qmgr, dest, tmp_path,
+                                                       planted):
+    """A file completed before a restart is committed the long way (open, mode, mtime,
+    rename): a symlink or a FIFO put at its name is refused at once — never followed, never
+    waited on — and the retry after putting the file back commits the right bytes."""
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"precious\n")
+    gid = qmgr("create", "--name", "swap", json=True)["id"]
+    qmgr("addfile", gid, nginx.url("small/s001.bin"), dest / "one.bin")
+    qmgr("resume", gid)
+    wait_for(lambda: qmgr("status", gid, json=True)["status"] == 0x140, timeout=30,
+             what="the group to finish")
+    qmgrd.restart()
+    temps = [p for p in dest.iterdir() if p.name.startswith(".")]
+    assert len(temps) == 1, temps
+    kept = tmp_path / "kept"
+    temps[0].rename(kept)
+    if planted == "symlink":
+        temps[0].symlink_to(outside)
+    else:
+        os.mkfifo(temps[0], 0o600)
+    rc, out, err = qmgr("complete", gid, check=False, timeout=20)
+    assert rc == 1, (out, err)
+    assert not (dest / "one.bin").exists() and not (dest / "one.bin").is_symlink()
+    assert outside.read_bytes() == b"precious\n"
+    temps[0].unlink()
+    kept.rename(temps[0])
+    qmgr("complete", gid)
+    assert sha256_file(dest / "one.bin") == sha256_file(nginx.path("small/s001.bin"))
+    assert sorted(p.name for p in dest.iterdir()) == ["one.bin"]

@@ -3,6 +3,7 @@ nothing is ever written outside the destination directory."""
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 from pathlib import Path
 
@@ -97,11 +98,12 @@ def test_disk_full_is_fatal_then_resume_finishes(faultsrv, make_qmgrd, tmp_path,
         subprocess.run(["umount", "-l", str(dest)])
 
 
-@pytest.mark.parametrize("planted", ["other_owner", "hard_link"])
+@pytest.mark.parametrize("planted", ["other_owner", "hard_link", "fifo"])
 def test_foreign_file_at_a_new_files_name_is_refused(faultsrv, make_qmgrd, tmp_path, planted):
     """A new file's temporary name already holds a file that is not a plain file of ours
-    (another user's, or a hard link to a file elsewhere): it is neither written nor reused;
-    the file fails with access denied (the small file is created by the sync batch)."""
+    (another user's, a hard link to a file elsewhere, a FIFO): it is neither written nor
+    reused, nor waited on; the file fails with access denied (the small file is created by
+    the sync batch)."""
     if planted == "other_owner" and os.geteuid() != 0:
         pytest.skip("chown needs root")
     dest = tmp_path / "d"
@@ -123,6 +125,8 @@ def test_foreign_file_at_a_new_files_name_is_refused(faultsrv, make_qmgrd, tmp_p
     name = Path(wait_for(second_name, timeout=10, what="file 1's temporary name"))
     if planted == "hard_link":
         os.link(outside, name)
+    elif planted == "fifo":
+        os.mkfifo(name, 0o600)
     else:
         name.write_bytes(b"someone else's\n")
         os.chmod(name, 0o666)
@@ -136,3 +140,48 @@ def test_foreign_file_at_a_new_files_name_is_refused(faultsrv, make_qmgrd, tmp_p
     if planted == "other_owner":
         assert name.read_bytes() == b"someone else's\n"
     assert not locals_[1].exists()
+
+
+@pytest.mark.parametrize("planted", ["other_owner", "fifo"])
+def test_partial_file_swapped_for_a_foreign_file_is_not_resumed(faultsrv, make_qmgrd,
+                                                                 tmp_path, planted):
+    """While the service is stopped, a partial file's temporary name is given to a file of
+    another user, or to a FIFO: the resume neither writes into it nor waits on it; the file
+    fails with access denied and the foreign file keeps its bytes."""
+    if planted == "other_owner" and os.geteuid() != 0:
+        pytest.skip("chown needs root")
+    dest = tmp_path / "d"
+    dest.mkdir()
+    svc = make_qmgrd()
+    gid, locals_ = fault_group(svc, dest, [faultsrv.url("ok", size=400000, rate=100000)])
+
+    def checkpointed():
+        db = sqlite3.connect("file:%s?mode=ro" % (svc.state_dir / "queue.db"), uri=True)
+        try:
+            temp, done = db.execute("SELECT temp, bytes_done FROM files WHERE idx = 0").fetchone()
+        finally:
+            db.close()
+        return temp if temp and done > 0 else None
+    name = Path(wait_for(checkpointed, timeout=15, what="a checkpoint of the partial file"))
+    svc.qmgr("suspend", gid)
+    assert svc.stop() == 0
+    foreign = b"someone else's\n" * 40000  # longer than the partial file
+    name.unlink()
+    if planted == "fifo":
+        os.mkfifo(name, 0o600)
+    else:
+        name.write_bytes(foreign)
+        os.chmod(name, 0o666)
+        os.chown(name, 65534, 65534)
+    svc.start()
+    svc.qmgr("resume", gid, timeout=20)
+    info = wait_final(svc, gid, timeout=20)
+    assert info["state"] == "ERROR", info
+    err = info["error"]
+    assert err["context"] == "LOCAL_FILE" and err["win32_result"] == 5, err
+    if planted == "fifo":
+        assert stat.S_ISFIFO(os.lstat(name).st_mode)
+    else:
+        assert name.read_bytes() == foreign
+        assert os.stat(name).st_uid == 65534
+    assert not locals_[0].exists()

@@ -39,6 +39,20 @@ def test_reset_mid_body_resumes_with_range_and_strong_etag(faultsrv, make_qmgrd,
     commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
 
 
+def test_chunked_trailer_like_a_status_line_changes_nothing(faultsrv, make_qmgrd, dest):
+    """A resumed 206 answer in chunks whose trailer reads "HTTP/1.1 200: OK": the trailer is
+    not a new response, so the resume stands (no restart from zero, no third request)."""
+    svc = make_qmgrd()
+    url = faultsrv.url("chunked", k=70000, size=200000)
+    gid, locals_ = fault_group(svc, dest, [url])
+    info = wait_final(svc, gid)
+    assert info["state"] == "TRANSFERRED", info
+    assert info["files"][0]["bytes_total"] == 200000
+    reqs = faultsrv.requests("/chunked/")
+    assert [r["range"] for r in reqs] == [None, "bytes=70000-"], reqs
+    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+
+
 def test_resume_uses_last_modified_without_etag(faultsrv, make_qmgrd, dest):
     svc = make_qmgrd()
     url = faultsrv.url("reset_after", k=10000, size=50000, etag=0)
