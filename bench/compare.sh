@@ -15,7 +15,8 @@
 # --conc. For big, every tool uses one connection. qmgr is timed from `create` to the end of
 # `complete` (the files renamed into place): its bytes are synced (durable) before it counts a
 # file transferred, the peers' are not. Prints the commands, a table of medians (wall s) and
-# the median over rounds of each tool's ratio to the fastest peer of that round. A peer named
+# the median over rounds of each tool's ratio to the fastest peer of that round, then a table
+# of the machine's busy CPU time during each run (every core; nginx included). A peer named
 # PEER+sync (e.g. --peers curl,wget2,curl+sync,wget2+sync,qmgr) is that peer followed by
 # `sync -f` of the output's file system; its column is compared separately.
 set -euo pipefail
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --cases) CASES=$2; shift 2 ;;
     --peers) PEERS=$2; shift 2 ;;
     --build) BUILD=$(cd "$2" && pwd); shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -253,13 +254,20 @@ settle
 TSV="$RUN/times.tsv"
 : >"$TSV"
 mkdir -p "$RUN/trash"
+# The whole machine's busy CPU time (clock ticks, every core; /proc/stat: user nice system
+# irq softirq steal): what a run costs, nginx and every process of the tool included.
+busy_ticks() {
+    awk 'NR == 1 { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
 run_one() {   # $1 round $2 case $3 tool
-    local r=$1 c=$2 t=$3 dst="$OUT" t0 t1 rc=0
+    local r=$1 c=$2 t=$3 dst="$OUT" t0 t1 s0 s1 rc=0
     rm -rf "$dst"; mkdir -p "$dst"; sync
     cmd_for "$t" "$c" "$dst"
+    s0=$(busy_ticks)
     t0=$(date +%s%N)
     "${CMD[@]}" >"$RUN/last.log" 2>&1 || rc=$?
     t1=$(date +%s%N)
+    s1=$(busy_ticks)
     if [ "$rc" != 0 ] || ! diff -rq "$DATA/$c" "$dst" >"$RUN/diff.txt" 2>&1; then
         echo "round $r: $c $t failed (exit $rc) or its output differs:" >&2
         head -5 "$RUN/last.log" "$RUN/diff.txt" >&2
@@ -269,8 +277,9 @@ run_one() {   # $1 round $2 case $3 tool
         # a warm-up round: run, checked, not counted
         awk -v c="$c" -v t="$t" -v a="$t0" -v b="$t1" 'BEGIN { printf "warm-up   %-6s %-6s %8.3f s (not counted)\n", c, t, (b - a) / 1e9 }' >&2
     else
-        awk -v r="$r" -v c="$c" -v t="$t" -v a="$t0" -v b="$t1" 'BEGIN { printf "%s\t%s\t%s\t%.3f\n", r, c, t, (b - a) / 1e9 }' >>"$TSV"
-        printf 'round %d  %-6s %-6s %8.3f s\n' "$r" "$c" "$t" "$(tail -n 1 "$TSV" | cut -f4)" >&2
+        awk -v r="$r" -v c="$c" -v t="$t" -v a="$t0" -v b="$t1" -v u="$((s1 - s0))" -v hz="$(getconf CLK_TCK)" \
+            'BEGIN { printf "%s\t%s\t%s\t%.3f\t%.2f\n", r, c, t, (b - a) / 1e9, u / hz }' >>"$TSV"
+        printf 'round %d  %-6s %-6s %8.3f s  (machine CPU %s s)\n' "$r" "$c" "$t" "$(tail -n 1 "$TSV" | cut -f4)" "$(tail -n 1 "$TSV" | cut -f5)" >&2
     fi
     if [ -f "$RUN/phases" ]; then cat "$RUN/phases" >&2; rm -f "$RUN/phases"; fi
     # Outputs are moved aside and deleted at the end: see settle below.
@@ -288,25 +297,29 @@ done
 # ---- table ---------------------------------------------------------------------------------
 echo
 echo "compare.sh: $RUNS rounds, concurrency $CONC, nginx on 127.0.0.1, output on $(df -T "$WORK" | awk 'NR==2 {print $2}'); wall seconds (median); ratio = median over rounds of tool / fastest peer (curl, aria2c, wget2) of the round"
-awk -F'\t' '
+# table COLUMN FORMAT RATIOS: the median per case and tool of one column of the TSV (4: wall
+# seconds, 5: machine CPU seconds); RATIOS=1 adds qmgr's ratio to the fastest plain and synced
+# peer (median over rounds).
+table() {
+    awk -F'\t' -v col="$1" -v fmt=" $2 |" -v ratios="$3" '
 function median(a, n,   i, j, t) {
     for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-{ w[$1, $2, $3] = $4; R[$1] = 1; if (!($2 in C)) { C[$2] = 1; corder[++nc] = $2 } if (!($3 in T)) { T[$3] = 1; torder[++nt] = $3 } }
+{ w[$1, $2, $3] = $col; R[$1] = 1; if (!($2 in C)) { C[$2] = 1; corder[++nc] = $2 } if (!($3 in T)) { T[$3] = 1; torder[++nt] = $3 } }
 END {
     printf "| case |"; for (i = 1; i <= nt; i++) printf " %s |", torder[i]
-    printf " qmgr / fastest peer | qmgr / fastest synced peer |\n"
-    printf "|---|"; for (i = 1; i <= nt; i++) printf "---|"; printf "---|---|\n"
+    if (ratios) printf " qmgr / fastest peer | qmgr / fastest synced peer |"
+    printf "\n|---|"; for (i = 1; i <= nt; i++) printf "---|"; if (ratios) printf "---|---|"; printf "\n"
     for (ci = 1; ci <= nc; ci++) {
         c = corder[ci]; printf "| %s |", c
         for (ti = 1; ti <= nt; ti++) {
             t = torder[ti]; n = 0; delete a
             for (r in R) if ((r, c, t) in w) a[++n] = w[r, c, t]
-            printf " %.3f |", median(a, n)
+            printf fmt, median(a, n)
         }
         # synced = 0: the peers as they are; synced = 1: the PEER+sync variants
-        for (synced = 0; synced <= 1; synced++) {
+        for (synced = 0; ratios && synced <= 1; synced++) {
             n = 0; delete a
             for (r in R) {
                 best = 0
@@ -320,3 +333,8 @@ END {
         printf "\n"
     }
 }' "$TSV"
+}
+table 4 %.3f 1
+echo
+echo "machine CPU during the run (every core busy, nginx and the tool's processes included; seconds, median; $(nproc) cores)"
+table 5 %.2f 0
