@@ -746,25 +746,40 @@ bool xfer_temp_is_ours(const struct stat *st)
         return S_ISREG(st->st_mode) && st->st_nlink == 1 && st->st_uid == geteuid();
 }
 
+/* Opens for writing a temporary file that exists already, and returns its descriptor (st
+ * filled) or a negative errno: -ENOENT if there is none, -ELOOP for a symlink, -EACCES for
+ * anything else but a plain, single-linked file of ours (a hard link, anyone else's, a FIFO);
+ * none of them is ever written into. O_NONBLOCK: a FIFO without a reader is ENXIO at once
+ * instead of blocking the loop or a sync batch. Only system calls: safe in the thread pool. */
+static int open_existing_temp(const char *path, struct stat *st)
+{
+        int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+        if (fd < 0)
+                return errno == ENXIO ? -EACCES : -errno;
+        if (fstat(fd, st) < 0 || !xfer_temp_is_ours(st)) {
+                close(fd);
+                return -EACCES;
+        }
+        return fd;
+}
+
 /* Creates the temporary file of a file none of whose bytes are recorded, empty, and returns
  * its descriptor (st filled) or a negative errno. Its recorded name may hold a file already:
  * one a run created and then stopped before recording any progress; it is reused (emptied)
- * if it is a plain file of ours, else refused (a symlink, a hard link, anyone else's). Only
- * system calls: safe in the thread pool. */
+ * if it is a plain file of ours, else refused (open_existing_temp). Only system calls: safe
+ * in the thread pool. */
 static int create_new_temp(const char *path, struct stat *st)
 {
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600), r;
 
         if (fd < 0 && errno == EEXIST) {
-                /* O_NONBLOCK: a FIFO put there must not block us (ENXIO, refused). */
-                fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-                if (fd < 0 && errno == ENXIO)
-                        return -EACCES;
-                if (fd >= 0 &&
-                    (fstat(fd, st) < 0 || !xfer_temp_is_ours(st) || ftruncate(fd, 0) < 0)) {
+                fd = open_existing_temp(path, st);
+                if (fd >= 0 && ftruncate(fd, 0) < 0) {
                         close(fd);
                         return -EACCES;
                 }
+                return fd;
         }
         if (fd < 0)
                 return -errno;
@@ -1436,13 +1451,12 @@ static int open_temp(struct xfer *x)
         uint64_t keep;
         int fd, r;
 
-        /* O_NONBLOCK: a FIFO put at the name must not block the loop (ENXIO, refused). */
-        fd = open(f->temp, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        /* Not a plain file of ours (put there while the service was stopped): refused,
+         * never written into (L9). */
+        fd = open_existing_temp(f->temp, &st);
         if (fd < 0) {
-                if (errno == ENXIO)
-                        return -EACCES;
-                if (errno != ENOENT)
-                        return -errno;
+                if (fd != -ENOENT)
+                        return fd;
                 if (f->bytes_done || f->bytes_total != BG_SIZE_UNKNOWN || f->durable) {
                         f->bytes_done = 0;
                         f->durable = 0;
@@ -1450,12 +1464,6 @@ static int open_temp(struct xfer *x)
                         store_save_file(g->d->store, g, x->index);
                 }
                 return adopt_new_temp(x);
-        }
-        /* Not a regular file, hard-linked elsewhere (L9), or not ours (put there while
-         * the service was stopped): refuse it, never write into it. */
-        if (fstat(fd, &st) < 0 || !xfer_temp_is_ours(&st)) {
-                close(fd);
-                return -EACCES;
         }
         x->fd = fd;
         x->dev = st.st_dev;
