@@ -41,7 +41,7 @@ def way_curl(d, n, data, sync):
         os.close(fd)
     if sync:
         fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
-        os.syncfs(fd) if hasattr(os, "syncfs") else os.sync()
+        os.syncfs(fd)
         os.close(fd)
 
 
@@ -59,7 +59,7 @@ def way_qmgr(d, n, data):
             os.utime(fd, ns=(time.time_ns(), 1_700_000_000 * 10**9))
             fds.append(fd)
             names.append((temp, "s%05d.bin" % i))
-        os.sync() if not hasattr(os, "syncfs") else os.syncfs(fds[0])
+        os.syncfs(fds[0])
         for fd in fds:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
             os.close(fd)
@@ -77,10 +77,14 @@ def main():
     ap.add_argument("--dir", default="/var/tmp/qmgr-bench")
     a = ap.parse_args()
     if not hasattr(os, "syncfs"):
-        # Python has no os.syncfs before 3.13 on some builds; use the C library's.
+        # Python's os module has no syncfs: the C library's, failing loudly like os calls.
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
-        os.syncfs = lambda fd: libc.syncfs(fd)
+
+        def syncfs(fd):
+            if libc.syncfs(fd) < 0:
+                raise OSError(ctypes.get_errno(), "syncfs")
+        os.syncfs = syncfs
     os.makedirs(a.dir, exist_ok=True)
     work = tempfile.mkdtemp(prefix="fs-floor.", dir=a.dir)
     data = os.urandom(a.size)
