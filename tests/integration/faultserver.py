@@ -72,7 +72,7 @@ class FaultServer:
         self.conns = 0
         self.stopping = False
         self.cache = {}
-        self.threads = []
+        self.acceptor = None
         self.open_socks = set()
 
     # ---- public ------------------------------------------------------------------------
@@ -95,16 +95,24 @@ class FaultServer:
             return [r for r in self.log if substring in r["path"]]
 
     def start(self):
-        t = threading.Thread(target=self._accept_loop, daemon=True)
-        t.start()
+        self.acceptor = threading.Thread(target=self._accept_loop, daemon=True)
+        self.acceptor.start()
         return self
 
     def stop(self):
+        # The accept thread is woken by shutdown() and waited for before the socket is closed:
+        # a descriptor closed under a thread about to call accept() is reused by the next
+        # test's server, and the stale thread then accepted that server's connections and
+        # reset them (a test counted a transient error it never caused).
         self.stopping = True
         try:
-            self.sock.close()
+            self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+        if self.acceptor is not None:
+            self.acceptor.join(10)
+            assert not self.acceptor.is_alive(), "the fault server's accept thread did not stop"
+        self.sock.close()
         with self.lock:
             socks = list(self.open_socks)
         for s in socks:
@@ -120,6 +128,9 @@ class FaultServer:
             try:
                 c, _ = self.sock.accept()
             except OSError:
+                return
+            if self.stopping:
+                c.close()
                 return
             with self.lock:
                 self.conns += 1
