@@ -152,10 +152,10 @@ for s in $SUITES; do
         summary+=(--junit integration "$RES/integration.xml" "$rc")
         ;;
     integration-asan)
-        # The transfer, resume, local-fault, notification and restart paths again, on the
-        # sanitizer build (the whole suite takes ~7 min there; these take ~40 s). The
+        # The transfer, resume, local-fault, notification, restart and reload paths again, on
+        # the sanitizer build (the whole suite takes ~7 min there; these take ~50 s). The
         # fixtures assert that qmgrd exits 0 on SIGTERM, so a report at exit fails the test.
-        say "integration tests on build-asan (resume, local faults, durability, commit, notifications, restart, get)"
+        say "integration tests on build-asan (resume, local faults, durability, commit, notifications, restart, reload, get)"
         rc=0
         ensure_build build-asan "${ASAN_SETUP[@]}" || rc=$?
         if [ "$rc" = 0 ]; then
@@ -166,7 +166,7 @@ for s in $SUITES; do
                 tests/integration/test_faults_resume.py tests/integration/test_faults_local.py \
                 tests/integration/test_notify_example.py tests/integration/test_restart.py \
                 tests/integration/test_get.py tests/integration/test_faults_durable.py \
-                tests/integration/test_commit_retry.py \
+                tests/integration/test_commit_retry.py tests/integration/test_reload.py \
                 --junitxml="$RES/integration-asan.xml" </dev/null || rc=$?
         fi
         summary+=(--junit integration-asan "$RES/integration-asan.xml" "$rc")

@@ -5,6 +5,8 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,25 @@ static int parse_u64(const char *v, uint64_t max, uint64_t *ret)
                 return -EINVAL;
         *ret = x;
         return 0;
+}
+
+/* Where a problem with the settings goes: plain on stderr when the service starts (a usage
+ * error, exit 2), a logged error when SIGHUP reads them again (the service keeps running). */
+static bool reloading;
+
+static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void complain(const char *fmt, ...)
+{
+        char msg[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (reloading)
+                log_error("SIGHUP: %s", msg);
+        else
+                fprintf(stderr, "qmgrd: %s\n", msg);
 }
 
 /* The settings, by key. Each is one row: the config file and the command line share it. */
@@ -143,7 +164,7 @@ static int config_load_file(struct config *c, const char *path, bool must_exist)
         if (!f) {
                 if (!must_exist && errno == ENOENT)
                         return 0;
-                fprintf(stderr, "qmgrd: cannot open config file '%s': %s\n", path, strerror(errno));
+                complain("cannot open config file '%s': %s", path, strerror(errno));
                 return -EINVAL;
         }
         while (fgets(line, sizeof(line), f)) {
@@ -155,14 +176,14 @@ static int config_load_file(struct config *c, const char *path, bool must_exist)
                         continue;
                 eq = strchr(s, '=');
                 if (!eq) {
-                        fprintf(stderr, "qmgrd: %s:%u: expected 'key = value'\n", path, lineno);
+                        complain("%s:%u: expected 'key = value'", path, lineno);
                         r = -EINVAL;
                         break;
                 }
                 *eq = '\0';
                 k = key_find(trim(s));
                 if (!k || key_set(c, k, trim(eq + 1)) < 0) {
-                        fprintf(stderr, "qmgrd: %s:%u: bad setting '%s'\n", path, lineno, trim(s));
+                        complain("%s:%u: bad setting '%s'", path, lineno, trim(s));
                         r = -EINVAL;
                         break;
                 }
@@ -189,9 +210,9 @@ static void usage(FILE *out)
                 "  --log-level L       debug, info, warning or error\n"
                 "  --help, --version\n"
                 "\n"
-                "Settings (config file keys; also --key-with-dashes VALUE):\n");
+                "Settings (config file keys; also --key-with-dashes VALUE):");
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-                fprintf(out, "  %s\n", keys[i].name);
+                fprintf(out, "  %s", keys[i].name);
 }
 
 /* Fills the mode's default socket and state paths for those not set. */
@@ -245,7 +266,7 @@ int config_parse(struct config *c, int argc, char **argv)
                         return 1;
                 }
                 if (strcmp(argv[i], "--version") == 0) {
-                        printf("qmgrd %s\n", QMGR_VERSION);
+                        printf("qmgrd %s", QMGR_VERSION);
                         return 1;
                 }
                 if (strcmp(argv[i], "--system") == 0)
@@ -278,7 +299,7 @@ int config_parse(struct config *c, int argc, char **argv)
                         continue;
                 }
                 if (strncmp(a, "--", 2) != 0 || strlen(a + 2) >= sizeof(name)) {
-                        fprintf(stderr, "qmgrd: unexpected argument '%s' (see --help)\n", a);
+                        complain("unexpected argument '%s' (see --help)", a);
                         return -EINVAL;
                 }
                 snprintf(name, sizeof(name), "%s", a + 2);
@@ -287,23 +308,52 @@ int config_parse(struct config *c, int argc, char **argv)
                                 *p = '_';
                 k = key_find(name);
                 if (!k) {
-                        fprintf(stderr, "qmgrd: unknown option '%s' (see --help)\n", a);
+                        complain("unknown option '%s' (see --help)", a);
                         return -EINVAL;
                 }
                 if (i + 1 >= argc) {
-                        fprintf(stderr, "qmgrd: option '%s' needs a value\n", a);
+                        complain("option '%s' needs a value", a);
                         return -EINVAL;
                 }
                 if (key_set(c, k, argv[++i]) < 0) {
-                        fprintf(stderr, "qmgrd: bad value '%s' for '%s'\n", argv[i], a);
+                        complain("bad value '%s' for '%s'", argv[i], a);
                         return -EINVAL;
                 }
         }
         if (c->max_active_transfers == 0 || c->checkpoint_seconds == 0 ||
             c->max_files_per_job == 0 || c->max_groups_per_user == 0) {
-                fprintf(stderr, "qmgrd: max_active_transfers, checkpoint_seconds and the limits "
-                                "must be at least 1\n");
+                complain("max_active_transfers, checkpoint_seconds and the limits "
+                         "must be at least 1");
                 return -EINVAL;
         }
         return config_default_paths(c);
+}
+
+/* The socket and the state directory cannot change while the service runs (it listens on the
+ * one and holds the other locked): a new value is reported and the current one kept. */
+static int keep_fixed(const char *key, char **next, const char *cur)
+{
+        if (!*next || !cur || strcmp(*next, cur) == 0) /* both set by config_default_paths */
+                return 0;
+        log_warn("SIGHUP: %s cannot change while qmgrd runs (restart it to use '%s'); keeping '%s'",
+                 key, *next, cur);
+        return set_string(next, cur);
+}
+
+int config_reload(const struct config *cur, int argc, char **argv, struct config *next)
+{
+        int r;
+
+        config_defaults(next);
+        reloading = true;
+        r = config_parse(next, argc, argv);
+        reloading = false;
+        if (r == 0 && (keep_fixed("socket", &next->socket_path, cur->socket_path) < 0 ||
+                       keep_fixed("state_dir", &next->state_dir, cur->state_dir) < 0))
+                r = -ENOMEM;
+        if (r != 0) {
+                config_free(next);
+                return r < 0 ? r : -EINVAL;
+        }
+        return 0;
 }

@@ -118,12 +118,37 @@ static void stop(struct daemon *d, const char *why)
         uv_close((uv_handle_t *)&d->sig_hup, NULL);
 }
 
+/* SIGHUP: the settings are read again as at start and take effect at once: the log level, the
+ * checkpoint period, and the limits and timeouts, which are read where they are used (a new
+ * max_active_transfers lets more files start now; a lower one lets the running ones finish).
+ * Settings with an error leave every current one in force. */
+static void reload(struct daemon *d)
+{
+        struct config next;
+        uint32_t period = d->cfg.checkpoint_seconds;
+
+        if (config_reload(&d->cfg, d->argc, d->argv, &next) < 0) {
+                log_error("SIGHUP: the configuration was not reloaded; the current one stays");
+                return;
+        }
+        config_free(&d->cfg);
+        d->cfg = next;
+        log_set_level(d->cfg.log_level);
+        if (d->cfg.checkpoint_seconds != period)
+                uv_timer_start(&d->checkpoint_timer, checkpoint_fired,
+                               d->cfg.checkpoint_seconds * 1000ull,
+                               d->cfg.checkpoint_seconds * 1000ull);
+        log_info("SIGHUP: configuration reloaded%s%s", d->cfg.config_file ? " from " : "",
+                 d->cfg.config_file ? d->cfg.config_file : "");
+        sched_kick(d);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
         struct daemon *d = h->data;
 
         if (signum == SIGHUP) {
-                log_info("SIGHUP: configuration reload is not supported yet; ignoring");
+                reload(d);
                 return;
         }
         stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -150,6 +175,8 @@ int main(int argc, char **argv)
         int r;
 
         config_defaults(&d->cfg);
+        d->argc = argc;
+        d->argv = argv;
         r = config_parse(&d->cfg, argc, argv);
         if (r != 0)
                 return r > 0 ? 0 : 2;

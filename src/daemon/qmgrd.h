@@ -46,6 +46,11 @@ void config_defaults(struct config *c);
  * Returns 0, 1 when --help/--version was handled (exit 0), or -EINVAL after printing the
  * problem (exit 2). */
 int config_parse(struct config *c, int argc, char **argv);
+/* SIGHUP: reads the settings again from the same command line (and the config file it names)
+ * into *next, the command line still winning over the file. The socket and the state
+ * directory keep cur's values (a change is logged). Returns 0, or a negative errno after
+ * logging the problem; *next then holds nothing and cur stays in force. */
+int config_reload(const struct config *cur, int argc, char **argv, struct config *next);
 void config_free(struct config *c);
 
 /* ---- log.c --------------------------------------------------------------------------- */
@@ -183,6 +188,8 @@ struct daemon {
         uv_timer_t retry_timer; /* wakes the scheduler for the next retry */
         uv_timer_t checkpoint_timer;
         uv_signal_t sig_term, sig_int, sig_hup;
+        int argc;    /* the command line, read again on SIGHUP */
+        char **argv; /* borrowed from main() */
         int lock_fd;
         bool stopping;
 };
