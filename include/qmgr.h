@@ -349,7 +349,9 @@ typedef struct qm_callback1 {
  * When the default per-user socket does not answer, starts `qmgrd --user` in the background
  *   and waits for it (at most 5 s), unless QMGR_NO_AUTOSTART=1 is set in the environment.
  *   The program started is $QMGR_QMGRD if set, else the installed qmgrd.
- * Returns: QM_S_OK; QM_E_SERVICE_UNAVAILABLE; QM_E_OUTOFMEMORY; QM_E_POINTER.
+ * Returns: QM_S_OK; QM_E_SERVICE_UNAVAILABLE; QM_E_ACCESSDENIED when the service refuses
+ *   the connection (the caller's uid has max_connections_per_user open already);
+ *   QM_E_OUTOFMEMORY; QM_E_POINTER.
  * Ownership: release *ret with qm_qmgr_release(); handles obtained from it keep it alive. */
 QM_API qm_hresult qm_qmgr_connect(const char *socket_path, qm_qmgr **ret);
 

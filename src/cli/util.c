@@ -53,6 +53,13 @@ int ctx_connect(struct ctx *ctx)
         if (ctx->qm)
                 return 0;
         hr = qm_qmgr_connect(ctx->socket, &ctx->qm);
+        if (hr == QM_E_ACCESSDENIED) {
+                fail_hr("cannot connect to the service", hr);
+                fputs("qmgr: hint: the service refuses more connections from this user: too many "
+                      "are open (its max_connections_per_user)\n",
+                      stderr);
+                return EXIT_FAILED;
+        }
         if (QM_FAILED(hr))
                 return fail_hr("cannot connect to the service", hr);
         described = ctx->qm;

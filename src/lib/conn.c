@@ -279,7 +279,9 @@ QM_API qm_hresult qm_qmgr_connect(const char *socket_path_arg, qm_qmgr **ret)
         hr = conn_call(qm, QMX_M_PING, &params, &pong);
         if (QM_FAILED(hr)) {
                 conn_unref(qm);
-                return hr == QM_E_OUTOFMEMORY ? hr : QM_E_SERVICE_UNAVAILABLE;
+                /* QM_E_ACCESSDENIED: the service refused the connection (its per-user cap). */
+                return hr == QM_E_OUTOFMEMORY || hr == QM_E_ACCESSDENIED ? hr
+                                                                         : QM_E_SERVICE_UNAVAILABLE;
         }
         if (pong.present & QMX_B(VERSION)) {
                 qm->service_version = pong.version; /* taken over from the reply */
@@ -436,6 +438,28 @@ static void consume(qm_qmgr *qm, size_t len)
         qm->in_len = rest;
 }
 
+/* After a send failed because the service closed the connection: the error it sent before
+ * closing, if any (a connection refused past the per-user cap), answers the call; otherwise
+ * QM_E_SERVICE_UNAVAILABLE. */
+static qm_hresult parting_error(qm_qmgr *qm, enum qmx_method_id id)
+{
+        char err[256] = "";
+        struct qmx_msg tmp;
+        long mlen = read_message(qm);
+        qm_hresult hr;
+
+        if (mlen < 0)
+                return QM_E_SERVICE_UNAVAILABLE;
+        memset(&tmp, 0, sizeof(tmp));
+        hr = qmx_reply_parse(id, qm->in, (size_t)mlen, &tmp, NULL, err, sizeof(err));
+        qmx_msg_clear(&tmp);
+        if (!QM_FAILED(hr) || hr == QM_E_PROTOCOL)
+                return QM_E_SERVICE_UNAVAILABLE;
+        qm->last_hr = hr;
+        qm->last_msg = err[0] ? strdup(err) : NULL;
+        return hr;
+}
+
 qm_hresult conn_call_more(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *params,
                           bool more, struct qmx_msg *reply)
 {
@@ -468,8 +492,10 @@ qm_hresult conn_call_more(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_m
         r = send_all(qm->fd, buf, len);
         free(buf);
         if (r < 0) {
+                hr = r == -EPIPE || r == -ECONNRESET ? parting_error(qm, id)
+                                                     : QM_E_SERVICE_UNAVAILABLE;
                 conn_close(qm);
-                return QM_E_SERVICE_UNAVAILABLE;
+                return hr;
         }
         for (;;) {
                 mlen = read_message(qm);
