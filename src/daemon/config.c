@@ -27,6 +27,8 @@ void config_defaults(struct config *c)
         c->max_files_per_job = 100000;
         c->low_speed_time = 60;
         c->connect_timeout = 30;
+        c->max_connections_per_user = 256;
+        c->client_message_timeout = 30;
 }
 
 void config_free(struct config *c)
@@ -103,6 +105,8 @@ static const struct key {
         {"max_files_per_job", K_U32, offsetof(struct config, max_files_per_job)},
         {"low_speed_time", K_U32, offsetof(struct config, low_speed_time)},
         {"connect_timeout", K_U32, offsetof(struct config, connect_timeout)},
+        {"max_connections_per_user", K_U32, offsetof(struct config, max_connections_per_user)},
+        {"client_message_timeout", K_U32, offsetof(struct config, client_message_timeout)},
 };
 
 static const struct key *key_find(const char *name)
@@ -321,7 +325,8 @@ int config_parse(struct config *c, int argc, char **argv)
                 }
         }
         if (c->max_active_transfers == 0 || c->checkpoint_seconds == 0 ||
-            c->max_files_per_job == 0 || c->max_groups_per_user == 0) {
+            c->max_files_per_job == 0 || c->max_groups_per_user == 0 ||
+            c->max_connections_per_user == 0 || c->client_message_timeout == 0) {
                 complain("max_active_transfers, checkpoint_seconds and the limits "
                          "must be at least 1");
                 return -EINVAL;

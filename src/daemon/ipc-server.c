@@ -22,6 +22,8 @@ struct conn {
         struct ipc_server *s;
         struct conn *prev, *next;
         uv_pipe_t h;
+        uv_timer_t deadline; /* runs while a message is only partly received */
+        int open_handles;    /* freed when both handles are closed */
         uid_t uid;
         pid_t pid;
         char *buf; /* received bytes not yet consumed */
@@ -42,6 +44,8 @@ static void conn_closed(uv_handle_t *h)
 {
         struct conn *c = h->data;
 
+        if (--c->open_handles > 0)
+                return;
         free(c->buf);
         free(c);
 }
@@ -60,6 +64,7 @@ static void conn_close(struct conn *c)
         if (c->next)
                 c->next->prev = c->prev;
         uv_close((uv_handle_t *)&c->h, conn_closed);
+        uv_close((uv_handle_t *)&c->deadline, conn_closed);
 }
 
 struct write_req {
@@ -249,6 +254,16 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         *buf = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
 }
 
+static void deadline_fired(uv_timer_t *t)
+{
+        struct conn *c = t->data;
+
+        log_warn("client pid %d: a message not complete after %u s; disconnecting", (int)c->pid,
+                 c->s->d->cfg.client_message_timeout);
+        conn_error(c, QM_E_PROTOCOL, "message not complete in time");
+        conn_close(c);
+}
+
 static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
         struct conn *c = stream->data;
@@ -280,7 +295,54 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
                          QMX_MAX_MESSAGE);
                 conn_error(c, QM_E_PROTOCOL, "message too large");
                 conn_close(c);
+                return;
         }
+        /* A message must arrive whole within the deadline, counted from its first byte: a
+         * client sending half a message, or a byte a second, cannot hold a connection (and
+         * its buffer) forever. An idle connection between messages has no deadline. */
+        if (c->len == 0)
+                uv_timer_stop(&c->deadline);
+        else if (!uv_is_active((uv_handle_t *)&c->deadline))
+                uv_timer_start(&c->deadline, deadline_fired,
+                               c->s->d->cfg.client_message_timeout * 1000ull, 0);
+}
+
+/* The open connections of uid, this one included. */
+static uint32_t conns_of(const struct ipc_server *s, uid_t uid)
+{
+        uint32_t n = 0;
+
+        for (const struct conn *c = s->conns; c; c = c->next)
+                n += !c->closing && c->uid == uid;
+        return n;
+}
+
+/* One uid past its connection cap: the client is told why (its first call reads this error
+ * as the reply) and disconnected. The socket is new and empty, so the error fits in it: it is
+ * sent at once, never queued. Warned about once per burst, not per connection. */
+static void refuse(struct conn *c, uv_os_fd_t fd)
+{
+        static uint64_t warned_at;
+        uint64_t now = uv_now(c->s->d->loop);
+        char msg[160];
+        json_t *err;
+        char *frame;
+        size_t len;
+
+        snprintf(msg, sizeof(msg), "too many connections from uid %u (at most %u)",
+                 (unsigned)c->uid, c->s->d->cfg.max_connections_per_user);
+        if (!warned_at || now - warned_at >= 10000) {
+                log_warn("client pid %d: %s; refusing", (int)c->pid, msg);
+                warned_at = now;
+        }
+        err = qmx_error_new(QM_E_ACCESSDENIED, msg);
+        frame = err ? qmx_frame(err, &len) : NULL;
+        json_decref(err);
+        if (frame && send(fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                log_debug("client pid %d: cannot send the refusal: %s", (int)c->pid,
+                          strerror(errno));
+        free(frame);
+        conn_close(c);
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -298,7 +360,9 @@ static void on_connection(uv_stream_t *listener, int status)
                 return;
         c->s = s;
         uv_pipe_init(s->d->loop, &c->h, 0);
-        c->h.data = c;
+        uv_timer_init(s->d->loop, &c->deadline);
+        c->h.data = c->deadline.data = c;
+        c->open_handles = 2;
         c->next = s->conns;
         if (s->conns)
                 s->conns->prev = c;
@@ -316,6 +380,10 @@ static void on_connection(uv_stream_t *listener, int status)
                 log_warn("refusing a client of uid %u: this per-user service serves uid %u only",
                          (unsigned)cred.uid, (unsigned)getuid());
                 conn_close(c);
+                return;
+        }
+        if (conns_of(s, cred.uid) > s->d->cfg.max_connections_per_user) {
+                refuse(c, fd);
                 return;
         }
         uv_read_start((uv_stream_t *)&c->h, alloc_cb, read_cb);

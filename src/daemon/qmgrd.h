@@ -37,8 +37,10 @@ struct config {
         uint32_t checkpoint_seconds;
         uint32_t max_groups_per_user;
         uint32_t max_files_per_job;
-        uint32_t low_speed_time;  /* seconds below 1 byte/s before a transfer is dropped */
-        uint32_t connect_timeout; /* seconds */
+        uint32_t low_speed_time;           /* seconds below 1 byte/s before a transfer is dropped */
+        uint32_t connect_timeout;          /* seconds */
+        uint32_t max_connections_per_user; /* open IPC connections of one uid */
+        uint32_t client_message_timeout;   /* seconds for a client's message to arrive whole */
 };
 
 void config_defaults(struct config *c);

@@ -99,6 +99,7 @@ TEST(config_reload_refuses_a_bad_file_whole)
         static const char *const bad[] = {
                 "max_active_transfers = 3\nlog_level = loud\n", /* a bad value after a good one */
                 "max_active_transfers = 0\n",                   /* below its floor */
+                "max_connections_per_user = 0\n",
                 "checkpoint_bytes = -1\n",
                 "no_such_key = 1\n",
                 "just words\n",
