@@ -214,9 +214,9 @@ static void usage(FILE *out)
                 "  --log-level L       debug, info, warning or error\n"
                 "  --help, --version\n"
                 "\n"
-                "Settings (config file keys; also --key-with-dashes VALUE):");
+                "Settings (config file keys; also --key-with-dashes VALUE):\n");
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-                fprintf(out, "  %s", keys[i].name);
+                fprintf(out, "  %s\n", keys[i].name);
 }
 
 /* Fills the mode's default socket and state paths for those not set. */
@@ -270,7 +270,7 @@ int config_parse(struct config *c, int argc, char **argv)
                         return 1;
                 }
                 if (strcmp(argv[i], "--version") == 0) {
-                        printf("qmgrd %s", QMGR_VERSION);
+                        printf("qmgrd %s\n", QMGR_VERSION);
                         return 1;
                 }
                 if (strcmp(argv[i], "--system") == 0)
@@ -327,7 +327,8 @@ int config_parse(struct config *c, int argc, char **argv)
         if (c->max_active_transfers == 0 || c->checkpoint_seconds == 0 ||
             c->max_files_per_job == 0 || c->max_groups_per_user == 0 ||
             c->max_connections_per_user == 0 || c->client_message_timeout == 0) {
-                complain("max_active_transfers, checkpoint_seconds and the limits "
+                complain("max_active_transfers, checkpoint_seconds, client_message_timeout and the "
+                         "limits "
                          "must be at least 1");
                 return -EINVAL;
         }

@@ -26,7 +26,8 @@ CLI_COMMANDS = ["create", "addfile", "addfileset", "resume", "suspend", "foregro
                 "setnotifycmdline", "wait", "monitor", "get", "reset", "version"]
 QMGRD_KEYS = ["socket", "state_dir", "ca_file", "log_level", "max_active_transfers",
               "min_retry_delay", "no_progress_timeout", "checkpoint_bytes", "checkpoint_seconds",
-              "max_groups_per_user", "max_files_per_job", "low_speed_time", "connect_timeout"]
+              "max_groups_per_user", "max_files_per_job", "low_speed_time", "connect_timeout",
+              "max_connections_per_user", "client_message_timeout"]
 
 
 def need(tool, package):
@@ -131,8 +132,11 @@ def test_qmgrd8_covers_every_setting(binaries):
     text = plain(out)
     rc, usage, _ = run_cli(binaries.qmgrd, ["--help"], dict(os.environ))
     assert rc == 0
-    keys = set(QMGRD_KEYS)
-    keys |= set(re.findall(r"^  ([a-z_]+)$", usage.split("Settings", 1)[1], re.M))
+    rc, version, _ = run_cli(binaries.qmgrd, ["--version"], dict(os.environ))
+    assert rc == 0 and re.fullmatch(r"qmgrd \d+\.\d+\.\d+\n", version), version
+    listed = set(re.findall(r"^  ([a-z_]+)$", usage.split("Settings", 1)[1], re.M))
+    assert listed >= set(QMGRD_KEYS), "qmgrd --help does not list %s" % (set(QMGRD_KEYS) - listed)
+    keys = set(QMGRD_KEYS) | listed
     config = text.split("CONFIGURATION", 1)[1].split("LOGGING", 1)[0]
     for key in sorted(keys):
         m = re.search(KEY_RE % key, config, re.M | re.S)
@@ -151,7 +155,8 @@ def test_qmgrd8_covers_every_setting(binaries):
                        ("no_progress_timeout", "1209600"), ("checkpoint_bytes", "67108864"),
                        ("checkpoint_seconds", "5"), ("max_groups_per_user", "1000"),
                        ("max_files_per_job", "100000"), ("low_speed_time", "60"),
-                       ("connect_timeout", "30")):
+                       ("connect_timeout", "30"), ("max_connections_per_user", "256"),
+                       ("client_message_timeout", "30")):
         m = re.search(KEY_RE % key, config, re.M | re.S)
         assert re.search(r"Default:\s+%s\b" % value, m.group(1)), (key, value, m.group(1))
 
