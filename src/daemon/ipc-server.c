@@ -300,11 +300,15 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         /* A message must arrive whole within the deadline, counted from its first byte: a
          * client sending half a message, or a byte a second, cannot hold a connection (and
          * its buffer) forever. An idle connection between messages has no deadline. */
-        if (c->len == 0)
+        if (c->len == 0) {
                 uv_timer_stop(&c->deadline);
-        else if (!uv_is_active((uv_handle_t *)&c->deadline))
+        } else if (start || !uv_is_active((uv_handle_t *)&c->deadline)) {
+                /* A message was consumed: what is left began in this read, now (the loop's
+                 * clock is refreshed, the messages may have taken a while). */
+                uv_update_time(c->s->d->loop);
                 uv_timer_start(&c->deadline, deadline_fired,
                                c->s->d->cfg.client_message_timeout * 1000ull, 0);
+        }
 }
 
 /* The open connections of uid, this one included. */

@@ -219,12 +219,8 @@ int main(int argc, char **argv)
                 return 1;
         }
         sched_init(d);
-        if (ipc_server_new(d, &d->ipc) < 0)
-                return 1;
-        uv_timer_init(d->loop, &d->checkpoint_timer);
-        d->checkpoint_timer.data = d;
-        uv_timer_start(&d->checkpoint_timer, checkpoint_fired, d->cfg.checkpoint_seconds * 1000ull,
-                       d->cfg.checkpoint_seconds * 1000ull);
+        /* The signals are ours before a client can reach the socket: a SIGHUP sent as soon as
+         * it answers must not meet the default action (exit). */
         uv_signal_init(d->loop, &d->sig_term);
         uv_signal_init(d->loop, &d->sig_int);
         uv_signal_init(d->loop, &d->sig_hup);
@@ -232,6 +228,12 @@ int main(int argc, char **argv)
         uv_signal_start(&d->sig_term, on_signal, SIGTERM);
         uv_signal_start(&d->sig_int, on_signal, SIGINT);
         uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
+        if (ipc_server_new(d, &d->ipc) < 0)
+                return 1;
+        uv_timer_init(d->loop, &d->checkpoint_timer);
+        d->checkpoint_timer.data = d;
+        uv_timer_start(&d->checkpoint_timer, checkpoint_fired, d->cfg.checkpoint_seconds * 1000ull,
+                       d->cfg.checkpoint_seconds * 1000ull);
         log_info("qmgrd %s ready: %u group(s), state in %s", QMGR_VERSION, d->n_groups,
                  d->cfg.state_dir);
         sched_kick(d);

@@ -445,11 +445,17 @@ static qm_hresult parting_error(qm_qmgr *qm, enum qmx_method_id id)
 {
         char err[256] = "";
         struct qmx_msg tmp;
-        long mlen = read_message(qm);
+        long mlen;
         qm_hresult hr;
 
-        if (mlen < 0)
-                return QM_E_SERVICE_UNAVAILABLE;
+        for (;;) { /* events the stream delivered before it ended are kept */
+                mlen = read_message(qm);
+                if (mlen < 0)
+                        return QM_E_SERVICE_UNAVAILABLE;
+                if (!take_event(qm, (size_t)mlen))
+                        break;
+                consume(qm, (size_t)mlen);
+        }
         memset(&tmp, 0, sizeof(tmp));
         hr = qmx_reply_parse(id, qm->in, (size_t)mlen, &tmp, NULL, err, sizeof(err));
         qmx_msg_clear(&tmp);

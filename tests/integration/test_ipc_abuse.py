@@ -114,8 +114,20 @@ def test_half_a_message_is_cut_off_at_the_deadline(make_qmgrd):
             time.sleep(0.1)
     assert 1.8 < time.monotonic() - t0 < 4.0
     assert "version" in idle.call("Ping")["parameters"]  # idle for 4 s+, still served
+
+    # calls in a row, each arriving within 0.5 s but the next always begun in the same write:
+    # 3.5 s with part of a message buffered, and every one of them is on time
+    busy = Raw(svc)
+    ping = Raw.frame("Ping")
+    busy.send(ping[:20])
+    for _ in range(7):
+        time.sleep(0.5)
+        busy.send(ping[20:] + ping[:20])
+    busy.send(ping[20:])
+    for _ in range(8):
+        assert "version" in busy.reply()["parameters"]
     assert svc.log_text().count("a message not complete after 2 s") == 2
-    for r in (idle, half, slow):
+    for r in (idle, half, slow, busy):
         r.close()
 
 
@@ -153,7 +165,9 @@ def test_thousand_calls_in_one_write_are_answered_in_order(faultsrv, make_qmgrd,
         got.append(msg["parameters"]["value"]["str"] if msg["parameters"] else "set")
     assert got == want
     names = [e.get("name") for e in events if e.get("event") == "update"]
-    assert ["m%d" % i for i in range(99, 1000, 100)] == [n for n in names if n != "g"], events
+    # each rename is seen, in order (a progress update may repeat the current name)
+    seen = [n for k, n in enumerate(names) if n != "g" and (k == 0 or names[k - 1] != n)]
+    assert seen == ["m%d" % i for i in range(99, 1000, 100)], events
     r.close()
 
 
@@ -173,7 +187,7 @@ def test_client_that_leaves_or_never_reads_is_dropped(make_qmgrd, tmp_path):
     stuck = Raw(svc)  # each reply is over 3 MB; 100 of them do not fit in 256 MiB
     stuck.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     stuck.send(Raw.frame("ListFiles", group_id=gid) * 100)
-    wait_for(lambda: "does not read its replies; disconnecting" in svc.log_text(), timeout=30,
+    wait_for(lambda: "does not read its replies; disconnecting" in svc.log_text(), timeout=90,
              what="the client that never reads to be disconnected")
     assert svc.qmgr("info", gid, json=True)["files_total"] == 2000
     stuck.close()

@@ -54,12 +54,13 @@ def confsvc(binaries, request):
 
 
 def _slow_groups(svc, faultsrv, tmp_path, n):
-    """n groups of one file that takes about 10 s; returns their ids."""
+    """n groups of one file that takes about 50 s (the tests abort them long before); returns
+    their ids."""
     gids = []
     for i in range(n):
         d = tmp_path / ("d%d" % i)
         d.mkdir()
-        url = faultsrv.url("ok", size=2000000, rate=200000, seed="slow%d" % i)
+        url = faultsrv.url("ok", size=2000000, rate=40000, seed="slow%d" % i)
         gids.append(fault_group(svc, d, [url], name="slow%d" % i)[0])
     return gids
 
