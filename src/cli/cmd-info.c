@@ -210,35 +210,47 @@ static json_t *info_json(qm_group *g, int *exit)
         desc = string_prop(g, GROUPPROP_DESCRIPTION, &hr2);
         if (QM_SUCCEEDED(hr))
                 hr = hr2;
-        if (QM_SUCCEEDED(hr))
-                hr = qm_group_get_status(g, &status, &job_index);
-        if (QM_SUCCEEDED(hr))
+        /* Each getter is a call of its own: the state is read first and again last, and all
+         * of them again when it moved in between (a group that failed meanwhile must not show
+         * ERROR with the status bits of before). */
+        for (unsigned attempt = 0; QM_SUCCEEDED(hr); attempt++) {
+                uint32_t last = 0;
+
                 hr = qm_job_get_state(j, &state);
-        if (QM_SUCCEEDED(hr))
-                hr = qm_job_get_priority(j, &prio);
-        if (QM_SUCCEEDED(hr))
-                hr = qm_job_get_owner(j, &uid);
-        if (QM_SUCCEEDED(hr))
-                hr = qm_job_get_progress(j, &p);
-        if (QM_SUCCEEDED(hr))
-                hr = qm_job_get_times(j, &t);
-        if (QM_SUCCEEDED(hr) && j1)
-                hr = qm_job1_get_status(j1, &st1, &w32, &tr, &retries);
-        if (QM_SUCCEEDED(hr)) {
-                hr2 = qm_job_get_error(j, &e);
-                if (QM_SUCCEEDED(hr2)) {
-                        json_decref(err);
-                        err = json_pack("{sIsssssssIsIsI}", "hresult", (json_int_t)e.code, "name",
-                                        qm_hresult_name(e.code), "message",
-                                        e.description ? e.description : qm_strerror(e.code),
-                                        "context", context_name(e.context), "file_index",
-                                        (json_int_t)e.file_index, "win32_result",
-                                        (json_int_t)e.win32_result, "transport_result",
-                                        (json_int_t)e.transport_result);
-                        qm_job_error_clear(&e);
-                } else if (hr2 != BG_E_ERROR_INFORMATION_UNAVAILABLE) {
-                        hr = hr2;
+                if (QM_SUCCEEDED(hr))
+                        hr = qm_group_get_status(g, &status, &job_index);
+                if (QM_SUCCEEDED(hr))
+                        hr = qm_job_get_priority(j, &prio);
+                if (QM_SUCCEEDED(hr))
+                        hr = qm_job_get_owner(j, &uid);
+                if (QM_SUCCEEDED(hr))
+                        hr = qm_job_get_progress(j, &p);
+                if (QM_SUCCEEDED(hr))
+                        hr = qm_job_get_times(j, &t);
+                if (QM_SUCCEEDED(hr) && j1)
+                        hr = qm_job1_get_status(j1, &st1, &w32, &tr, &retries);
+                if (QM_SUCCEEDED(hr)) {
+                        hr2 = qm_job_get_error(j, &e);
+                        if (QM_SUCCEEDED(hr2)) {
+                                json_decref(err);
+                                err = json_pack("{sIsssssssIsIsI}", "hresult", (json_int_t)e.code,
+                                                "name", qm_hresult_name(e.code), "message",
+                                                e.description ? e.description : qm_strerror(e.code),
+                                                "context", context_name(e.context), "file_index",
+                                                (json_int_t)e.file_index, "win32_result",
+                                                (json_int_t)e.win32_result, "transport_result",
+                                                (json_int_t)e.transport_result);
+                                qm_job_error_clear(&e);
+                        } else if (hr2 != BG_E_ERROR_INFORMATION_UNAVAILABLE) {
+                                hr = hr2;
+                        }
                 }
+                if (QM_SUCCEEDED(hr))
+                        hr = qm_job_get_state(j, &last);
+                if (QM_FAILED(hr) || last == state || attempt == 4)
+                        break;
+                json_decref(err);
+                err = json_null();
         }
         if (QM_SUCCEEDED(hr))
                 files = files_json(g, j, exit);
@@ -401,10 +413,10 @@ static json_t *list_entry(struct ctx *ctx, const qm_guid *id, qm_hresult *hr)
                 *hr = qm_group_query_new_job_interface(g, &j);
         if (QM_SUCCEEDED(*hr))
                 name = string_prop(g, GROUPPROP_DISPLAYNAME, hr);
+        if (QM_SUCCEEDED(*hr)) /* the state first: once final, the status read after agrees */
+                *hr = qm_job_get_state(j, &state);
         if (QM_SUCCEEDED(*hr))
                 *hr = qm_group_get_status(g, &status, &ji);
-        if (QM_SUCCEEDED(*hr))
-                *hr = qm_job_get_state(j, &state);
         if (QM_SUCCEEDED(*hr))
                 *hr = qm_job_get_progress(j, &p);
         if (QM_SUCCEEDED(*hr)) {
