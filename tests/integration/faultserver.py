@@ -6,7 +6,7 @@ behaviour:  /f/<mode>/<k=v,k=v,...>/<name>   (the name is ignored; it keeps URLs
 Common parameters (values URL-decoded): size (bytes, default 100000), seed (content seed,
 default the params string), n (how many requests of this path get the fault; later ones are
 served normally), k (a byte count the fault happens after), etag=0 / lm=0 (no ETag / no
-Last-Modified), rate (bytes per second, throttles the body).
+Last-Modified), weak=1 (a weak ETag, W/"..."), rate (bytes per second, throttles the body).
 
 Modes:
   ok            full support: 200, or 206 for `Range: bytes=N-`, If-Range honoured
@@ -16,7 +16,14 @@ Modes:
   long          every answer sends `extra` bytes more than its Content-Length
   ignore_range  the first answer resets after k bytes; later ones are 200 with the whole file
   wrong_cr      the first answer resets after k bytes; later ranged answers are 206 with a
-                Content-Range that starts one byte late
+                wrong Content-Range: cr=start (default: starts one byte late), cr=end (ends
+                one byte early), cr=total (a file one byte longer: range and body to its
+                new end), cr=star (total `*`),
+                cr=none (no Content-Range), cr=multipart (multipart/byteranges of the range)
+  overstate     the first n answers declare `extra` (default 5) bytes more than the file,
+                send the whole file, and reset: the client knows a wrong size
+  cl_chunked    the first n answers carry both Content-Length (the full size) and
+                Transfer-Encoding: chunked, with only `k` bytes in the chunks
   changed       the first answer (version 1) resets after k bytes; later ones serve version 2
                 (other bytes, new ETag and Last-Modified); ignore_if_range=1 makes them answer
                 206 regardless (the client must notice the new validators itself)
@@ -24,7 +31,8 @@ Modes:
                 reset after k bytes
   status        answers `code` (with `retry_after` if given) to the first n requests
                 (n default: all), then as ok
-  redirect      to=self (a loop), to=file, to=ftp, to=ok (a 302 to /f/ok/<same params>)
+  redirect      to=self (a loop), to=file, to=ftp, to=ok (a 302 to /f/ok/<same params>),
+                to=url (a 302 to the URL-encoded absolute `url`)
   headers       count=N extra small headers, or one=BYTES for one huge header
   chunked       the first n answers stop after k body bytes with a TCP RST (sized, like
                 reset_after); later ones are chunked (no Content-Length) and end with the
@@ -253,6 +261,8 @@ class FaultServer:
         data = self._content(p, version)
         size = len(data)
         etag = '"v%d-%s"' % (version, hashlib.sha1(data).hexdigest()[:12])
+        if p.get("weak") == "1":
+            etag = "W/" + etag
         lm = formatdate(LM_BASE + version * 1000, usegmt=True)
         validators = ""
         if p.get("etag", "1") != "0":
@@ -273,7 +283,7 @@ class FaultServer:
             to = p.get("to", "self")
             loc = {"self": path, "file": "file:///etc/passwd",
                    "ftp": "ftp://127.0.0.1:%d/x" % self.port,
-                   "ok": path.replace("/f/redirect/", "/f/ok/", 1)}[to]
+                   "ok": path.replace("/f/redirect/", "/f/ok/", 1), "url": p.get("url")}[to]
             self._send(c, "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n"
                        % loc)
             return True
@@ -319,18 +329,46 @@ class FaultServer:
             self._send(c, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */%d\r\n"
                           "%sContent-Length: 0\r\n\r\n" % (size, validators))
             return True
+        cr = p.get("cr", "start") if mode == "wrong_cr" else ""
+        if start is not None and cr == "multipart":
+            part = data[start:]
+            boundary = "QMGRBOUNDARY"
+            body = (("--%s\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes "
+                     "%d-%d/%d\r\n\r\n" % (boundary, start, size - 1, size)).encode() + part
+                    + ("\r\n--%s--\r\n" % boundary).encode())
+            self._send(c, "HTTP/1.1 206 Partial Content\r\n%sContent-Type: multipart/byteranges; "
+                          "boundary=%s\r\nContent-Length: %d\r\n\r\n"
+                          % (validators, boundary, len(body)), body)
+            return True
         if start is not None:
             body = data[start:]
-            cr_start = start + 1 if mode == "wrong_cr" else start
-            head = ("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %d-%d/%d\r\n"
-                    % (cr_start, cr_start + len(body) - 1, size))
+            first, last, total = start, start + len(body) - 1, str(size)
+            if cr == "start":
+                first, last = first + 1, last + 1
+            elif cr == "end":
+                last -= 1
+            elif cr == "total":  # consistent, but the file seems one byte longer now
+                body += b"+"
+                last, total = last + 1, str(size + 1)
+            elif cr == "star":
+                total = "*"
+            head = "HTTP/1.1 206 Partial Content\r\n"
+            if cr != "none":
+                head += "Content-Range: bytes %d-%d/%s\r\n" % (first, last, total)
         else:
             body = data
             head = "HTTP/1.1 200 OK\r\n"
         declared = len(body)
+        if mode == "overstate" and faulty:
+            declared += int(p.get("extra", 5))
         if mode == "long":
             body = body + b"X" * int(p.get("extra", 1000))
         chunked = mode == "chunked" and not faulty
+        if mode == "cl_chunked" and faulty:
+            part = body[:k]
+            self._send(c, head + "%sContent-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       % (validators, declared), b"%x\r\n%s\r\n0\r\n\r\n" % (len(part), part))
+            return False
         if chunked:
             head += "%sTransfer-Encoding: chunked\r\nContent-Type: application/octet-stream" \
                     "\r\n\r\n" % validators
@@ -338,6 +376,11 @@ class FaultServer:
             head += "%sContent-Length: %d\r\nContent-Type: application/octet-stream\r\n\r\n" % (
                 validators, declared)
 
+        if mode == "overstate" and faulty:
+            self._send(c, head, body)
+            time.sleep(0.05)
+            self._reset(c)
+            return False
         if (mode in ("reset_after", "chunked") and faulty) or first_fault:
             self._send(c, head, body[:k])
             time.sleep(0.05)

@@ -6,6 +6,8 @@ import hashlib
 import os
 import time
 
+import pytest
+
 from conftest import fault_group, hr32, wait_final, wait_for
 
 BG_E_INSUFFICIENT_RANGE_SUPPORT = 0x80200013
@@ -79,9 +81,12 @@ def test_200_to_ranged_request_restarts_only_that_file(faultsrv, make_qmgrd, des
     commit_and_check(svc, gid, locals_, [faultsrv.data(ok), faultsrv.data(bad)])
 
 
-def test_206_with_wrong_content_range_is_fatal(faultsrv, make_qmgrd, dest):
+@pytest.mark.parametrize("cr", ["start", "end", "star", "none", "multipart"])
+def test_206_with_wrong_content_range_is_fatal(faultsrv, make_qmgrd, dest, cr):
+    """R2, R3: a 206 that does not answer exactly the range asked for (start, end, a `*`
+    total, no Content-Range, a multipart body) is fatal, and none of it is written."""
     svc = make_qmgrd()
-    url = faultsrv.url("wrong_cr", k=20000, size=80000)
+    url = faultsrv.url("wrong_cr", k=20000, size=80000, cr=cr)
     gid, locals_ = fault_group(svc, dest, [url])
     info = wait_final(svc, gid)
     assert info["state"] == "ERROR", info
@@ -191,4 +196,58 @@ def test_stall_mid_body_is_transient_and_resumes(faultsrv, make_qmgrd, dest):
     assert time.monotonic() - t0 < 10
     assert info["retries"] >= 1
     assert [r["range"] for r in faultsrv.requests("/stall/")] == [None, "bytes=40000-"]
+    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+
+
+def test_206_with_another_total_restarts_the_file(faultsrv, make_qmgrd, dest):
+    """R9's size-only change: a consistent 206 whose total differs from the known size says
+    the remote file changed (docs/errors.md): nothing of it is written, that file restarts from
+    zero at once, and ends byte-identical."""
+    svc = make_qmgrd()
+    url = faultsrv.url("wrong_cr", k=20000, size=80000, cr="total")
+    gid, locals_ = fault_group(svc, dest, [url])
+    info = wait_final(svc, gid)
+    assert info["state"] == "TRANSFERRED", info
+    reqs = faultsrv.requests("/wrong_cr/")
+    assert [r["range"] for r in reqs] == [None, "bytes=20000-", None], reqs
+    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+
+
+def test_416_to_a_size_that_is_not_the_known_one_restarts_the_file(faultsrv, make_qmgrd, dest):
+    """R4: the first answer declared 5 bytes more than the file; the resume at the file's
+    real end gets 416 `bytes */N`, N not the size the client knows: the file restarts from
+    zero, never counted complete on the strength of a 416."""
+    svc = make_qmgrd()
+    url = faultsrv.url("overstate", size=50000, extra=5)
+    gid, locals_ = fault_group(svc, dest, [url])
+    info = wait_final(svc, gid)
+    assert info["state"] == "TRANSFERRED", info
+    reqs = faultsrv.requests("/overstate/")
+    assert [r["range"] for r in reqs] == [None, "bytes=50000-", None], reqs
+    assert info["files"][0]["bytes_total"] == 50000
+    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+
+
+def test_content_length_with_chunked_never_completes_at_the_wrong_size(faultsrv, make_qmgrd,
+                                                                      dest):
+    """R8: Content-Length and Transfer-Encoding: chunked together; the chunks carry 5 bytes.
+    The file is not complete at 5 bytes: it is resumed and ends byte-identical."""
+    svc = make_qmgrd()
+    url = faultsrv.url("cl_chunked", k=5, size=40000)
+    gid, locals_ = fault_group(svc, dest, [url])
+    info = wait_final(svc, gid)
+    assert info["state"] == "TRANSFERRED", info
+    assert len(faultsrv.requests("/cl_chunked/")) >= 2
+    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+
+
+def test_weak_etag_is_never_sent_in_if_range(faultsrv, make_qmgrd, dest):
+    """R9: with only a weak ETag (W/"..."), the resume's If-Range is the Last-Modified date."""
+    svc = make_qmgrd()
+    url = faultsrv.url("reset_after", k=20000, size=60000, weak=1)
+    gid, locals_ = fault_group(svc, dest, [url])
+    assert wait_final(svc, gid)["state"] == "TRANSFERRED"
+    reqs = faultsrv.requests("/reset_after/")
+    assert len(reqs) == 2 and reqs[1]["range"] == "bytes=20000-", reqs
+    assert reqs[1]["if_range"].endswith(" GMT") and "W/" not in reqs[1]["if_range"], reqs
     commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
