@@ -13,6 +13,29 @@ void log_set_level(int level)
         max_level = level;
 }
 
+bool log_enabled(int level)
+{
+        return level <= max_level;
+}
+
+const char *log_url(const char *url, char *buf, size_t size)
+{
+        const char *auth = strstr(url, "://"), *end, *at = NULL;
+
+        if (!auth)
+                return url;
+        auth += 3;
+        /* The authority ends where curl_url() ends it; its last '@' ends the userinfo. */
+        end = auth + strcspn(auth, "/?#");
+        for (const char *p = auth; p < end; p++)
+                if (*p == '@')
+                        at = p;
+        if (!at)
+                return url;
+        snprintf(buf, size, "%.*s%s", (int)(auth - url), url, at + 1);
+        return buf;
+}
+
 int log_level_from_name(const char *name)
 {
         if (strcmp(name, "debug") == 0)

@@ -63,6 +63,11 @@ void config_free(struct config *c);
 #define LOG_DEBUG   7
 
 void log_set_level(int level);
+/* Whether a message of this level is written (to skip work done only for the log). */
+bool log_enabled(int level);
+/* url as the log may show it: without its userinfo (user:password@), which is a secret of
+ * the group's owner (TESTING.md S15). Returns url itself when it has none, else buf. */
+const char *log_url(const char *url, char *buf, size_t size);
 int log_level_from_name(const char *name);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)

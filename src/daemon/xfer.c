@@ -1582,7 +1582,12 @@ int xfer_start(struct xfer_engine *xe, struct group *g, uint32_t index)
                 xfer_free(x);
                 return -ENOMEM;
         }
-        log_debug("group %s: file %u: GET %s", g->id_str, index, f->url);
+        if (log_enabled(LOG_DEBUG)) {
+                char shown[2048];
+
+                log_debug("group %s: file %u: GET %s", g->id_str, index,
+                          log_url(f->url, shown, sizeof(shown)));
+        }
         return 0;
 }
 

@@ -154,3 +154,38 @@ def test_reused_connection_reset_before_the_answer_is_retried_at_once(faultsrv, 
     svc.qmgr("complete", gid)
     assert locals_[0].read_bytes() == faultsrv.data(first)
     assert locals_[1].read_bytes() == faultsrv.data(second)
+
+
+def test_credentials_stay_with_their_origin_and_out_of_the_log(faultsrv, make_qmgrd, dest,
+                                                               tmp_path):
+    """N10, S15: a URL's user:password goes to its own server, through a same-origin redirect
+    too, never to another origin a redirect points at (another port), and never into the
+    service's log (which is at debug level here)."""
+    import base64
+    import urllib.parse
+    from faultserver import FaultServer
+
+    other = FaultServer(str(tmp_path / "other.log")).start()
+    try:
+        svc = make_qmgrd()
+        target = other.url("ok", size=30000, seed="cross")
+        same = faultsrv.url("redirect", to="ok", size=30000, seed="same")
+        cross = faultsrv.url("redirect", to="url", url=urllib.parse.quote(target, safe=""))
+        secret = "http://qmuser:s3cr%40t@"
+        urls = [u.replace("http://", secret, 1) for u in (same, cross)]
+        gid, locals_ = fault_group(svc, dest, urls)
+        info = wait_final(svc, gid)
+        assert info["state"] == "TRANSFERRED", info
+        basic = "Basic " + base64.b64encode(b"qmuser:s3cr@t").decode()
+        mine = faultsrv.requests("/f/")
+        assert [r["authorization"] for r in mine] == [basic] * 3, mine  # both redirects, ok
+        assert [r["authorization"] for r in other.requests("/f/")] == [None]
+        log = svc.log_text()
+        assert "GET http://127.0.0.1:%d/f/redirect/" % faultsrv.port in log  # logged...
+        for leak in ("s3cr", "qmuser", basic.split()[1]):
+            assert leak not in log, leak  # ...without its userinfo
+        svc.qmgr("complete", gid)
+        assert locals_[0].read_bytes() == faultsrv.data(same.replace("redirect", "ok"))
+        assert locals_[1].read_bytes() == other.data(target)
+    finally:
+        other.stop()
