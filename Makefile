@@ -8,7 +8,7 @@
 
 BUILD_PKGS := gcc meson ninja-build pkg-config libcurl4-openssl-dev libuv1-dev \
               libjansson-dev libsqlite3-dev
-TEST_PKGS  := python3-pytest curl groff-base man-db tmux openssl iproute2 e2fsprogs
+TEST_PKGS  := python3-pytest curl groff-base man-db tmux openssl iproute2 e2fsprogs strace
 # nginx: any of these provides /usr/sbin/nginx; nginx-light is installed when none is.
 NGINX_PKGS := nginx-light nginx nginx-core nginx-full nginx-extras
 

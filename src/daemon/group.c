@@ -354,7 +354,21 @@ static bool same_dir(const char *a, const char *b)
  * completed; the directory is synced by the caller once per directory. dirfd, when >= 0, is
  * the directory of f->local (the temporary file is beside it): the names are then resolved
  * from it, without walking the whole path for each call. */
-static int commit_file(struct qfile *f, int dirfd)
+/* After a restart that interrupted a commit: whether f was renamed already, its temporary
+ * name being gone. The local path must hold a plain, single-linked file of ours with f's size
+ * and, when the server gave one, its mtime (set before the rename). */
+static bool renamed_before(const struct qfile *f, int at, const char *local)
+{
+        struct stat st;
+
+        if (fstatat(at, local, &st, AT_SYMLINK_NOFOLLOW) < 0 || !xfer_temp_is_ours(&st))
+                return false;
+        if (f->bytes_total != BG_SIZE_UNKNOWN && (uint64_t)st.st_size != f->bytes_total)
+                return false;
+        return f->last_modified < 0 || st.st_mtime == f->last_modified;
+}
+
+static int commit_file(struct qfile *f, int dirfd, bool recovery)
 {
         bool rel = dirfd >= 0 && same_dir(f->temp, f->local);
         int at = rel ? dirfd : AT_FDCWD;
@@ -367,7 +381,8 @@ static int commit_file(struct qfile *f, int dirfd)
                 /* The sync batch set mode and mtime through its descriptor (xfer.c): the
                  * name must still hold a file of ours, never a link someone put there. */
                 if (fstatat(at, temp, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return -errno;
+                        return errno == ENOENT && recovery && renamed_before(f, at, local) ? 0
+                                                                                           : -errno;
                 if (!xfer_temp_is_ours(&st))
                         return -ELOOP;
                 return renameat(at, temp, at, local) < 0 ? -errno : 0;
@@ -376,7 +391,7 @@ static int commit_file(struct qfile *f, int dirfd)
          * must be the plain file of ours that was synced, never a link or a FIFO. */
         fd = openat(at, temp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
-                return -errno;
+                return errno == ENOENT && recovery && renamed_before(f, at, local) ? 0 : -errno;
         if (fstat(fd, &st) < 0)
                 r = -errno;
         else if (!xfer_temp_is_ours(&st))
@@ -440,11 +455,29 @@ qm_hresult group_commit(struct group *g)
         const char *dir = NULL; /* a file of the directory of dirfd */
         int dirfd = -1;
         bool renamed = false; /* something was renamed in dir since its last sync */
-        bool partial = false;
+        bool partial = false, recovery = false;
         int first_err = 0;
 
         xfer_settle(g);
         xfer_detach(g);
+        /* The decision is saved before the first rename: a service stopped in the middle
+         * finishes the commit when it starts again (group_finish_commits), and the files it
+         * renamed already are recognised then (renamed_before). */
+        for (uint32_t i = 0; i < g->n_files; i++)
+                recovery = recovery || g->files[i].commit_decided;
+        if (!recovery) {
+                struct store *st = g->d->store;
+
+                bool saved = store_begin(st) == 0;
+
+                if (saved && (store_mark_commit(st, g) < 0 || store_commit(st) < 0)) {
+                        store_rollback(st);
+                        saved = false;
+                }
+                if (!saved)
+                        log_warn("group %s: the commit could not be recorded before it starts",
+                                 g->id_str);
+        }
         for (uint32_t i = 0; i < g->n_files; i++) {
                 struct qfile *f = &g->files[i];
                 int r;
@@ -465,7 +498,7 @@ qm_hresult group_commit(struct group *g)
                         dirfd = open_dir_of(dir);
                         renamed = false;
                 }
-                r = commit_file(f, dirfd);
+                r = commit_file(f, dirfd, recovery);
                 if (r < 0) {
                         log_error("group %s: cannot commit '%s': %s", g->id_str, f->local,
                                   strerror(-r));
@@ -491,9 +524,14 @@ qm_hresult group_commit(struct group *g)
                 struct xfer_verdict v;
 
                 if (store_begin(st) == 0) {
-                        for (uint32_t i = 0; i < g->n_files; i++)
-                                if (g->files[i].committed)
-                                        store_save_file(st, g, i);
+                        /* The decision is taken back: the renamed files are saved as such (2),
+                         * the others as transferred (1), for the application's retry. */
+                        for (uint32_t i = 0; i < g->n_files; i++) {
+                                if (!g->files[i].complete)
+                                        continue;
+                                g->files[i].commit_decided = false;
+                                store_save_file(st, g, i);
+                        }
                         if (store_commit(st) < 0)
                                 store_rollback(st);
                 }
@@ -513,6 +551,29 @@ qm_hresult group_commit(struct group *g)
         }
         group_remove(g, true, partial ? "committed (partially)" : "committed");
         return partial ? BG_S_PARTIAL_COMPLETE : QM_S_OK;
+}
+
+void group_finish_commits(struct daemon *d)
+{
+        struct group *next;
+
+        for (struct group *g = d->groups_head; g; g = next) {
+                bool decided = false;
+                qm_hresult hr;
+
+                next = g->next; /* g goes once committed */
+                for (uint32_t i = 0; i < g->n_files && !decided; i++)
+                        decided = g->files[i].commit_decided;
+                if (!decided)
+                        continue;
+                log_info("group %s: finishing the commit the service's stop interrupted",
+                         g->id_str);
+                hr = group_commit(g);
+                if (QM_FAILED(hr))
+                        log_warn("group %s: the commit failed (0x%08x %s); the group stays for "
+                                 "the application to complete again",
+                                 g->id_str, (uint32_t)hr, qm_hresult_name(hr));
+        }
 }
 
 qm_hresult group_abort(struct group *g)

@@ -219,6 +219,7 @@ int main(int argc, char **argv)
                 return 1;
         }
         sched_init(d);
+        group_finish_commits(d);
         /* The signals are ours before a client can reach the socket: a SIGHUP sent as soon as
          * it answers must not meet the default action (exit). */
         uv_signal_init(d->loop, &d->sig_term);

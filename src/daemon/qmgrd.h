@@ -96,6 +96,7 @@ struct qfile {
         uint64_t bytes_done;   /* bytes in the temporary file */
         bool complete;         /* every byte transferred and synced */
         bool committed;        /* renamed over local (only during a failed commit) */
+        bool commit_decided;   /* a commit of it was under way when the service stopped */
         char *etag;            /* owned; strong validator of the server copy, or NULL */
         int64_t last_modified; /* Unix time from Last-Modified, or -1 */
         uint64_t high_water;   /* most bytes_done seen since the service started (progress) */
@@ -173,6 +174,9 @@ void group_clear_error(struct group *g);
  * BG_S_PARTIAL_COMPLETE, or a failure with the group kept; abort returns QM_S_OK or
  * BG_S_UNABLE_TO_DELETE_FILES. */
 qm_hresult group_commit(struct group *g);
+/* At start: finishes every commit a stop interrupted (files saved as decided, complete = 3):
+ * what was renamed is recognised, the rest renamed, the group removed. */
+void group_finish_commits(struct daemon *d);
 qm_hresult group_abort(struct group *g);
 
 /* Called by the transfer engine. */
@@ -283,6 +287,9 @@ int store_save_group(struct store *s, const struct group *g);
 int store_save_files(struct store *s, const struct group *g, uint32_t first, uint32_t count);
 int store_save_file(struct store *s, const struct group *g, uint32_t index);
 int store_delete_group(struct store *s, const struct group *g);
+/* Marks every transferred file of g as decided to be committed (one statement), so that a
+ * commit the service could not finish is finished by the next start (group.c). */
+int store_mark_commit(struct store *s, const struct group *g);
 /* Loads every group, in creation order, calling cb for each (cb takes ownership). */
 int store_load(struct store *s, struct daemon *d, void (*cb)(struct daemon *, struct group *));
 int64_t store_max_seq(struct store *s);

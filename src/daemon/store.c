@@ -19,6 +19,7 @@ enum stmt_id {
         S_SAVE_FILE,
         S_UPDATE_FILE,
         S_DELETE_GROUP,
+        S_MARK_COMMIT,
         S_DELETE_FILES,
         S_LOAD_GROUPS,
         S_LOAD_FILES,
@@ -56,6 +57,7 @@ static const char *const stmt_sql[S__MAX] = {
         [S_UPDATE_FILE] = "UPDATE files SET temp=?5, bytes_total=?7, bytes_done=?8, complete=?9,"
                           " etag=?10, last_modified=?11 WHERE group_id=?1 AND idx=?2",
         [S_DELETE_GROUP] = "DELETE FROM groups WHERE id = ?1",
+        [S_MARK_COMMIT] = "UPDATE files SET complete = 3 WHERE group_id = ?1 AND complete = 1",
         [S_DELETE_FILES] = "DELETE FROM files WHERE group_id = ?1",
         [S_LOAD_GROUPS] =
                 "SELECT id, seq, owner_uid, job_id, state, priority, notify_flags, notify_clsid,"
@@ -367,7 +369,8 @@ static void bind_file(sqlite3_stmt *st, const struct group *g, uint32_t index, b
                 sqlite3_bind_int64(st, 7, (sqlite3_int64)f->bytes_total);
         sqlite3_bind_int64(st, 8, (sqlite3_int64)f->bytes_done);
         /* complete: 0 not yet, 1 transferred, 2 transferred and renamed over the local path
-         * by a commit that failed for another file (kept so that a retry skips it). */
+         * by a commit that failed for another file (kept so that a retry skips it), 3
+         * transferred and a commit of it decided (store_mark_commit). */
         sqlite3_bind_int(st, 9, f->committed ? 2 : f->complete);
         bind_text(st, 10, f->etag);
         sqlite3_bind_int64(st, 11, f->last_modified);
@@ -395,6 +398,14 @@ int store_save_files(struct store *s, const struct group *g, uint32_t first, uin
                         return r;
         }
         return 0;
+}
+
+int store_mark_commit(struct store *s, const struct group *g)
+{
+        sqlite3_stmt *st = s->stmt[S_MARK_COMMIT];
+
+        sqlite3_bind_text(st, 1, g->id_str, -1, SQLITE_STATIC);
+        return run(s, st, "marking a commit");
 }
 
 int store_delete_group(struct store *s, const struct group *g)
@@ -455,6 +466,7 @@ static int load_files(struct store *s, struct group *g)
                 f->bytes_done = (uint64_t)sqlite3_column_int64(st, 6);
                 f->complete = sqlite3_column_int(st, 7) != 0;
                 f->committed = sqlite3_column_int(st, 7) == 2;
+                f->commit_decided = sqlite3_column_int(st, 7) == 3;
                 f->etag = col_text(st, 8);
                 f->last_modified = sqlite3_column_int64(st, 9);
                 g->n_files++;

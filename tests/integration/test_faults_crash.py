@@ -5,7 +5,10 @@ import hashlib
 import os
 import random
 import signal
+import subprocess
 import time
+
+import pytest
 
 from conftest import fault_group, wait_final, wait_for
 
@@ -65,3 +68,100 @@ def test_sigkill_at_random_moments_then_every_file_identical(faultsrv, make_qmgr
         size = len(faultsrv.data(faultsrv.base + r["path"]))
         assert 0 < start <= size, r
     assert ranged, "no kill interrupted a transfer"
+
+
+# ---- kills at the durability points (TESTING.md L11, first part) ----------------------
+
+def _strace_kill(svc, syscalls, n):
+    """Attaches strace to the running qmgrd (every thread, and those it starts later): the
+    nth call of one of syscalls kills the whole service with SIGKILL as the call starts."""
+    p = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-p", str(svc.pid),
+                          "-e", "trace=" + syscalls,
+                          "-e", "inject=%s:signal=SIGKILL:when=%d" % (syscalls, n)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def traced():
+        with open("/proc/%d/status" % svc.pid) as f:
+            return any(line.startswith("TracerPid:") and line.split()[1] != "0" for line in f)
+    wait_for(traced, timeout=10, what="strace to attach to qmgrd")
+    return p
+
+
+def _died(svc, tracer, timeout=30):
+    """Waits for the killed service, and starts it again (without strace)."""
+    try:
+        rc = svc.proc.wait(timeout=timeout)
+    finally:
+        tracer.kill()
+        tracer.wait()
+    assert rc == -signal.SIGKILL, "qmgrd was not killed at the injected call (status %s)" % rc
+    svc.proc = None
+    svc.start()
+
+
+def _files(faultsrv, n_small=4, n_large=2):
+    """Small files (written by the sync batch from memory) and large ones (direct writes)."""
+    return ([faultsrv.url("ok", size=30000 + i, seed="ds%d" % i) for i in range(n_small)] +
+            [faultsrv.url("ok", size=1_600_000 + i, seed="dl%d" % i) for i in range(n_large)])
+
+
+def _check(svc, faultsrv, gid, urls, locals_, dest):
+    info = wait_final(svc, gid, timeout=60)
+    assert info["state"] == "TRANSFERRED", info
+    svc.qmgr("complete", gid)
+    for u, local in zip(urls, locals_):
+        assert local.read_bytes() == faultsrv.data(u), local
+    assert sorted(os.listdir(dest)) == sorted(p.name for p in locals_)  # nothing else
+
+
+@pytest.mark.parametrize("syscalls,n", [("pwrite64", 2), ("pwrite64", 9), ("fdatasync", 1),
+                                        ("fdatasync", 3), ("syncfs", 1)])
+def test_sigkill_at_a_durability_point_of_a_download(faultsrv, make_qmgrd, dest, syscalls, n):
+    svc = make_qmgrd()
+    urls = _files(faultsrv)
+    gid, locals_ = fault_group(svc, dest, urls, resume=False)
+    tracer = _strace_kill(svc, syscalls, n)
+    svc.qmgr("resume", gid, check=False)  # the store's own writes count: it may die here
+    _died(svc, tracer)
+    svc.qmgr("resume", gid)  # again, in case the first never reached the store
+    _check(svc, faultsrv, gid, urls, locals_, dest)
+
+
+@pytest.mark.parametrize("syscalls,n", [("renameat,renameat2", 1), ("renameat,renameat2", 4),
+                                        ("fsync", 1)])
+def test_sigkill_in_the_middle_of_a_commit(faultsrv, make_qmgrd, dest, syscalls, n):
+    """A partial commit resumes idempotently: the restarted service finishes the commit it
+    had decided (the files renamed already are recognised), every file in place and
+    byte-identical, the group gone, nothing left over."""
+    svc = make_qmgrd()
+    urls = _files(faultsrv)
+    gid, locals_ = fault_group(svc, dest, urls)
+    assert wait_final(svc, gid)["state"] == "TRANSFERRED"
+    tracer = _strace_kill(svc, syscalls, n)
+    rc, out, err = svc.qmgr("complete", gid, check=False)
+    assert rc != 0, (rc, out, err)  # the service died under it
+    _died(svc, tracer)
+    assert "finishing the commit" in svc.log_text()
+    assert gid not in svc.qmgr("list")[1]
+    for u, local in zip(urls, locals_):
+        assert local.read_bytes() == faultsrv.data(u), local
+    assert sorted(os.listdir(dest)) == sorted(p.name for p in locals_)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_sigkill_in_the_middle_of_a_cancel(faultsrv, make_qmgrd, dest, n):
+    """Cancel cleanup finishes: after the restart no temporary file is left, and the group is
+    gone (or goes with a second abort)."""
+    svc = make_qmgrd()
+    urls = _files(faultsrv)
+    gid, locals_ = fault_group(svc, dest, urls)
+    assert wait_final(svc, gid)["state"] == "TRANSFERRED"
+    assert len(os.listdir(dest)) == len(urls)  # the temporary files
+    tracer = _strace_kill(svc, "unlink,unlinkat", n)
+    rc, out, err = svc.qmgr("abort", gid, check=False)
+    assert rc != 0, (rc, out, err)
+    _died(svc, tracer)
+    rc, out, err = svc.qmgr("abort", gid, check=False)
+    wait_for(lambda: os.listdir(dest) == [], timeout=10,
+             what="the temporary files to be removed (left: %s)" % os.listdir(dest))
+    assert gid not in svc.qmgr("list")[1]
