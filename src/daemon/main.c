@@ -168,12 +168,32 @@ static void raise_fd_limit(void)
                 log_warn("cannot raise the limit of open files: %s", strerror(errno));
 }
 
+/* A service started with standard descriptors closed would hand their numbers to its
+ * database or a download, and then write its log into them (SQLite's "how to corrupt",
+ * §1.1; TESTING.md L22): /dev/null takes every free one of 0-2 first. */
+static void guard_std_fds(void)
+{
+        for (int fd = 0; fd <= 2; fd++) {
+                if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+                        continue;
+                int null_fd = open("/dev/null", O_RDWR);
+
+                if (null_fd < 0)
+                        _exit(1);  /* nowhere safe to write even this */
+                if (null_fd > 2) { /* cannot happen: the lowest free number is taken */
+                        close(null_fd);
+                        break;
+                }
+        }
+}
+
 int main(int argc, char **argv)
 {
         static struct daemon daemon;
         struct daemon *d = &daemon;
         int r;
 
+        guard_std_fds();
         config_defaults(&d->cfg);
         d->argc = argc;
         d->argv = argv;
@@ -186,6 +206,9 @@ int main(int argc, char **argv)
                 return 1;
         }
         signal(SIGPIPE, SIG_IGN);
+        /* Past RLIMIT_FSIZE a write fails with EFBIG, a local file error (xfer-error.c),
+         * instead of the signal killing the service (TESTING.md L21). */
+        signal(SIGXFSZ, SIG_IGN);
         raise_fd_limit();
         d->loop = uv_default_loop();
         d->lock_fd = -1;
@@ -195,12 +218,19 @@ int main(int argc, char **argv)
                 char path[PATH_MAX];
 
                 snprintf(path, sizeof(path), "%s/queue.db", d->cfg.state_dir);
-                if (store_open(path, &d->store) < 0)
+                if (store_open(path, &d->store) < 0) {
+                        log_error("the queue database '%s' cannot be used (above); qmgrd does "
+                                  "not start with an empty queue in its place: move the file "
+                                  "away to start afresh",
+                                  path);
                         return 1;
+                }
         }
         d->next_seq = store_max_seq(d->store);
         if (store_load(d->store, d, adopt_group) < 0) {
-                log_error("cannot load the queue");
+                log_error("cannot load the queue from '%s/queue.db' (above); qmgrd does not start "
+                          "with an empty queue in its place: move the file away to start afresh",
+                          d->cfg.state_dir);
                 return 1;
         }
         r = notify_new(d, &d->notify);
