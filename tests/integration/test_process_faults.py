@@ -137,3 +137,34 @@ def test_unusable_queue_database_is_refused(qmgrd, damage):
     assert p.returncode == 1
     assert "move the file away to start afresh" in qmgrd.log_text()
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def _cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_is_no_busy_loop(wrapped):
+    """L16: with 64 descriptors, 100 clients: the ones past the limit are dropped without an
+    accept() busy loop (libuv's EMFILE handling), and once they go the service serves again."""
+    import socket
+
+    svc = wrapped(["prlimit", "--nofile=64", "--"]).start()
+    socks = []
+    for _ in range(100):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(svc.socket)  # the backlog takes them even when accept() cannot
+        socks.append(s)
+    time.sleep(0.5)
+    cpu = _cpu_seconds(svc.pid)
+    time.sleep(2)
+    assert _cpu_seconds(svc.pid) - cpu < 0.3  # no busy loop on EMFILE
+    for s in socks:
+        s.close()
+    deadline = time.monotonic() + 10
+    while svc.qmgr("list", check=False)[0] != 0:
+        assert time.monotonic() < deadline, "the service does not serve again"
+        time.sleep(0.1)
+    assert svc.proc.poll() is None
