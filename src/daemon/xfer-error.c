@@ -82,6 +82,15 @@ void xfer_classify_msg(int curl_code, long http_status, const char *msg, struct 
                     W_HTTP_INVALID_SERVER_RESPONSE, (uint32_t)http_status, false);
                 return;
         }
+        /* A broken chunked framing (curl 7.88: "Illegal or missing hexadecimal sequence in
+         * chunked-encoding", "Malformed encoding found in chunked-encoding", "Failed reading
+         * the chunked-encoding stream", all 56): the server's fault, permanent. A connection
+         * lost in a chunked body is a recv failure or 18, not these (TESTING.md N17). */
+        if (curl_code == CURLE_RECV_ERROR && strstr(msg, "chunked-encoding")) {
+                set(v, QM_E_WIN32_INTERNET_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE,
+                    W_HTTP_INVALID_SERVER_RESPONSE, (uint32_t)http_status, false);
+                return;
+        }
         /* Not HTTP at all (curl: "Received HTTP/0.9 when not allowed"): typically the excess
          * bytes of a previous answer on a reused connection; a new connection fixes it. */
         if (curl_code == CURLE_UNSUPPORTED_PROTOCOL && strstr(msg, "HTTP/0.9")) {

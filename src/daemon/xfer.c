@@ -330,6 +330,8 @@ static bool parse_u63(const char *s, size_t len, uint64_t *ret)
                         return false;
                 v = v * 10 + (uint64_t)(s[i] - '0');
         }
+        if (v > INT64_MAX) /* 19 digits may not fit: the callers store it signed */
+                return false;
         *ret = v;
         return true;
 }
@@ -391,8 +393,19 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
                 x->retry_after = 0;
                 x->validated = false;
         } else if (header_is(line, len, "Content-Length", &v, &vlen)) {
-                if (parse_u63(v, vlen, &n))
-                        x->content_length = (int64_t)n;
+                /* Not a size, or two different ones: the body's end cannot be known, and
+                 * curl 7.88 would take the last (TESTING.md N17). A server error. */
+                if (!parse_u63(v, vlen, &n) ||
+                    (x->content_length >= 0 && (uint64_t)x->content_length != n)) {
+                        struct xfer_verdict bad;
+
+                        xfer_classify(CURLE_WEIRD_SERVER_REPLY, x->status, &bad);
+                        fail_with(x, &bad,
+                                  "the response has an invalid or a second, different "
+                                  "Content-Length");
+                        return 0;
+                }
+                x->content_length = (int64_t)n;
         } else if (header_is(line, len, "Content-Range", &v, &vlen)) {
                 parse_content_range(x, v, vlen);
         } else if (header_is(line, len, "ETag", &v, &vlen)) {

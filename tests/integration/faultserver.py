@@ -38,6 +38,13 @@ Modes:
                 reset_after); later ones are chunked (no Content-Length) and end with the
                 trailer line `trailer` (URL-encoded; default "HTTP/1.1 200: OK", a trailer
                 that looks like a status line; curl 7.88 refuses one without a colon)
+  idle          the first n requests get no answer at all: the connection stays open and
+                silent for `secs` (default 30), then closes (a stall before the headers)
+  badframe      a broken answer: how=dup_cl (two different Content-Lengths), neg_cl
+                (Content-Length -1), huge_cl (a Content-Length past 2^64), bad_chunk (a chunk
+                size that is not hexadecimal)
+  gzip          the file gzip-compressed, sent with Content-Encoding: gzip though nobody
+                asked for it
   reset_reused  as ok, but the first n requests of this path that come on a reused
                 connection get no answer: the connection is reset (a server closing a
                 kept-alive connection just as the client reuses it)
@@ -278,6 +285,27 @@ class FaultServer:
                 extra = "Retry-After: %s\r\n" % p["retry_after"]
             self._send(c, "HTTP/1.1 %d Error\r\nContent-Type: text/plain\r\n%s"
                           "Content-Length: %d\r\n\r\n" % (code, extra, len(body)), body)
+            return True
+        if mode == "idle" and faulty:
+            deadline = time.time() + float(p.get("secs", 30))
+            while time.time() < deadline and not self.stopping:
+                time.sleep(0.1)
+            return False
+        if mode == "badframe":
+            how = p.get("how", "dup_cl")
+            if how == "bad_chunk":
+                self._send(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                           b"zz\r\n" + data[:100] + b"\r\n0\r\n\r\n")
+                return False
+            cl = {"dup_cl": "%d\r\nContent-Length: %d" % (size, size + 10), "neg_cl": "-1",
+                  "huge_cl": "99999999999999999999999"}[how]
+            self._send(c, "HTTP/1.1 200 OK\r\nContent-Length: %s\r\n\r\n" % cl, data)
+            return False
+        if mode == "gzip":
+            import gzip
+            body = gzip.compress(data, mtime=0)
+            self._send(c, "HTTP/1.1 200 OK\r\n%sContent-Encoding: gzip\r\nContent-Length: %d\r\n"
+                          "\r\n" % (validators, len(body)), body)
             return True
         if mode == "redirect":
             to = p.get("to", "self")

@@ -189,3 +189,49 @@ def test_credentials_stay_with_their_origin_and_out_of_the_log(faultsrv, make_qm
         assert locals_[1].read_bytes() == other.data(target)
     finally:
         other.stop()
+
+
+def test_stall_before_the_headers_is_a_transient_timeout(faultsrv, make_qmgrd, dest):
+    """N3: a server that accepts the request and never answers: the low-speed window
+    (low_speed_time, 2 s here) ends the attempt as a transient timeout; the retry succeeds."""
+    svc = make_qmgrd()
+    url = faultsrv.url("idle", n=1, secs=30, size=30000)
+    gid, locals_ = fault_group(svc, dest, [url])
+    info = wait_final(svc, gid, timeout=30)
+    assert info["state"] == "TRANSFERRED", info
+    assert info["retries"] == 1, info
+    assert "QM_E_WIN32_INTERNET_TIMEOUT" in svc.log_text()
+    reqs = faultsrv.requests("/idle/")
+    assert len(reqs) == 2 and reqs[1]["t"] - reqs[0]["t"] < 8, reqs  # not after 30 s
+    svc.qmgr("complete", gid)
+    assert locals_[0].read_bytes() == faultsrv.data(url)
+
+
+@pytest.mark.parametrize("how", ["dup_cl", "neg_cl", "huge_cl", "bad_chunk"])
+def test_bad_framing_is_an_invalid_server_response(faultsrv, make_qmgrd, dest, how):
+    """N17: conflicting, negative or impossible Content-Lengths and a broken chunk size are
+    libcurl errors, classified as an invalid server response (fatal, docs/errors.md); the
+    service does not crash and the destination stays empty."""
+    svc = make_qmgrd()
+    gid, locals_ = fault_group(svc, dest, [faultsrv.url("badframe", how=how, size=5000)])
+    info = wait_final(svc, gid)
+    assert info["state"] == "ERROR", info
+    assert info["error"]["name"] == "QM_E_WIN32_INTERNET_INVALID_SERVER_RESPONSE", info["error"]
+    assert info["error"]["win32_result"] == 12152
+    assert not locals_[0].exists()
+    svc.qmgr("abort", gid)
+    assert os.listdir(dest) == []
+
+
+def test_unrequested_gzip_is_stored_as_received(faultsrv, make_qmgrd, dest):
+    """N16: no Accept-Encoding is ever sent (ranges count encoded bytes); a gzip answer
+    nobody asked for is stored byte for byte, never expanded."""
+    import gzip
+
+    svc = make_qmgrd()
+    url = faultsrv.url("gzip", size=200000, seed="gz")
+    gid, locals_ = fault_group(svc, dest, [url])
+    assert wait_final(svc, gid)["state"] == "TRANSFERRED"
+    svc.qmgr("complete", gid)
+    assert locals_[0].read_bytes() == gzip.compress(faultsrv.data(url), mtime=0)
+    assert all("accept-encoding" not in r["headers"] for r in faultsrv.requests("/gzip/"))
