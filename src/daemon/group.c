@@ -348,27 +348,31 @@ static bool same_dir(const char *a, const char *b)
         return dir_len(a) == dir_len(b) && memcmp(a, b, dir_len(a)) == 0;
 }
 
+/* After a restart that interrupted a decided commit, f's temporary name is gone: only the
+ * service creates that name, so the commit renamed it (or someone removed it since: there
+ * is nothing left to commit either way). Counted as committed; said loudly when the local
+ * path does not hold what the rename left there: a plain, single-linked file of ours with
+ * f's size and, when the server gave one, its mtime. */
+static int gone_after_decision(const char *group_id, const struct qfile *f, int at,
+                               const char *local)
+{
+        struct stat st;
+
+        if (fstatat(at, local, &st, AT_SYMLINK_NOFOLLOW) < 0 || !xfer_temp_is_ours(&st) ||
+            (uint64_t)st.st_size != f->bytes_total ||
+            (f->last_modified >= 0 && st.st_mtime != f->last_modified))
+                log_warn("group %s: '%s' was committed before the stop, and has changed since",
+                         group_id, f->local);
+        return 0;
+}
+
 /* Makes a temporary file the real file: mode from the client's umask, mtime from the
  * server's Last-Modified (unless the sync batch set them: f->finalized), then rename over
  * the local path. The data was synced when the file
  * completed; the directory is synced by the caller once per directory. dirfd, when >= 0, is
  * the directory of f->local (the temporary file is beside it): the names are then resolved
  * from it, without walking the whole path for each call. */
-/* After a restart that interrupted a commit: whether f was renamed already, its temporary
- * name being gone. The local path must hold a plain, single-linked file of ours with f's size
- * and, when the server gave one, its mtime (set before the rename). */
-static bool renamed_before(const struct qfile *f, int at, const char *local)
-{
-        struct stat st;
-
-        if (fstatat(at, local, &st, AT_SYMLINK_NOFOLLOW) < 0 || !xfer_temp_is_ours(&st))
-                return false;
-        if (f->bytes_total != BG_SIZE_UNKNOWN && (uint64_t)st.st_size != f->bytes_total)
-                return false;
-        return f->last_modified < 0 || st.st_mtime == f->last_modified;
-}
-
-static int commit_file(struct qfile *f, int dirfd, bool recovery)
+static int commit_file(const char *group_id, struct qfile *f, int dirfd, bool recovery)
 {
         bool rel = dirfd >= 0 && same_dir(f->temp, f->local);
         int at = rel ? dirfd : AT_FDCWD;
@@ -381,8 +385,9 @@ static int commit_file(struct qfile *f, int dirfd, bool recovery)
                 /* The sync batch set mode and mtime through its descriptor (xfer.c): the
                  * name must still hold a file of ours, never a link someone put there. */
                 if (fstatat(at, temp, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return errno == ENOENT && recovery && renamed_before(f, at, local) ? 0
-                                                                                           : -errno;
+                        return errno == ENOENT && recovery
+                                       ? gone_after_decision(group_id, f, at, local)
+                                       : -errno;
                 if (!xfer_temp_is_ours(&st))
                         return -ELOOP;
                 return renameat(at, temp, at, local) < 0 ? -errno : 0;
@@ -391,7 +396,8 @@ static int commit_file(struct qfile *f, int dirfd, bool recovery)
          * must be the plain file of ours that was synced, never a link or a FIFO. */
         fd = openat(at, temp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
-                return errno == ENOENT && recovery && renamed_before(f, at, local) ? 0 : -errno;
+                return errno == ENOENT && recovery ? gone_after_decision(group_id, f, at, local)
+                                                   : -errno;
         if (fstat(fd, &st) < 0)
                 r = -errno;
         else if (!xfer_temp_is_ours(&st))
@@ -462,7 +468,7 @@ qm_hresult group_commit(struct group *g)
         xfer_detach(g);
         /* The decision is saved before the first rename: a service stopped in the middle
          * finishes the commit when it starts again (group_finish_commits), and the files it
-         * renamed already are recognised then (renamed_before). */
+         * renamed already are recognised then (gone_after_decision). */
         for (uint32_t i = 0; i < g->n_files; i++)
                 recovery = recovery || g->files[i].commit_decided;
         if (!recovery) {
@@ -474,9 +480,11 @@ qm_hresult group_commit(struct group *g)
                         store_rollback(st);
                         saved = false;
                 }
-                if (!saved)
-                        log_warn("group %s: the commit could not be recorded before it starts",
-                                 g->id_str);
+                if (!saved) { /* a stop in the middle could not be finished: not started */
+                        log_error("group %s: the commit could not be recorded; not started",
+                                  g->id_str);
+                        return QM_E_FAIL;
+                }
         }
         for (uint32_t i = 0; i < g->n_files; i++) {
                 struct qfile *f = &g->files[i];
@@ -498,7 +506,7 @@ qm_hresult group_commit(struct group *g)
                         dirfd = open_dir_of(dir);
                         renamed = false;
                 }
-                r = commit_file(f, dirfd, recovery);
+                r = commit_file(g->id_str, f, dirfd, recovery);
                 if (r < 0) {
                         log_error("group %s: cannot commit '%s': %s", g->id_str, f->local,
                                   strerror(-r));

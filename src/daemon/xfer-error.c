@@ -86,7 +86,8 @@ void xfer_classify_msg(int curl_code, long http_status, const char *msg, struct 
          * chunked-encoding", "Malformed encoding found in chunked-encoding", "Failed reading
          * the chunked-encoding stream", all 56): the server's fault, permanent. A connection
          * lost in a chunked body is a recv failure or 18, not these (TESTING.md N17). */
-        if (curl_code == CURLE_RECV_ERROR && strstr(msg, "chunked-encoding")) {
+        if (curl_code == CURLE_RECV_ERROR && strstr(msg, "chunked-encoding") &&
+            !strstr(msg, "memory")) { /* "Out of memory in chunked-encoding" is ours */
                 set(v, QM_E_WIN32_INTERNET_INVALID_SERVER_RESPONSE, BG_ERROR_CONTEXT_REMOTE_FILE,
                     W_HTTP_INVALID_SERVER_RESPONSE, (uint32_t)http_status, false);
                 return;

@@ -311,12 +311,17 @@ static bool header_is(const char *line, size_t len, const char *name, const char
                 line++;
                 len--;
         }
-        while (len && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
+        while (len && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' ' ||
+                       line[len - 1] == '\t'))
                 len--;
         *ret_value = line;
         *ret_len = len;
         return true;
 }
+
+/* A Content-Length value: one size, or a list of the same size repeated ("42, 42", which
+ * RFC 9110 §8.6 lets a recipient accept). */
+static bool parse_length(const char *s, size_t len, uint64_t *ret);
 
 /* A decimal number of at most 19 digits, nothing else. */
 static bool parse_u63(const char *s, size_t len, uint64_t *ret)
@@ -334,6 +339,35 @@ static bool parse_u63(const char *s, size_t len, uint64_t *ret)
                 return false;
         *ret = v;
         return true;
+}
+
+static bool parse_length(const char *s, size_t len, uint64_t *ret)
+{
+        bool any = false;
+        uint64_t first = 0;
+
+        while (len) {
+                const char *comma = memchr(s, ',', len);
+                size_t item = comma ? (size_t)(comma - s) : len, a = 0, b = item;
+                uint64_t n = 0;
+
+                while (a < b && (s[a] == ' ' || s[a] == '\t'))
+                        a++;
+                while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+                        b--;
+                if (!parse_u63(s + a, b - a, &n) || (any && n != first))
+                        return false;
+                first = n;
+                any = true;
+                if (!comma)
+                        break;
+                if (item + 1 == len) /* a trailing comma: an empty value */
+                        return false;
+                len -= item + 1;
+                s = comma + 1;
+        }
+        *ret = first;
+        return any;
 }
 
 /* "bytes A-B/T" or "bytes A-B/ *" (no space) */
@@ -395,7 +429,7 @@ static size_t header_cb(char *line, size_t size, size_t nmemb, void *ud)
         } else if (header_is(line, len, "Content-Length", &v, &vlen)) {
                 /* Not a size, or two different ones: the body's end cannot be known, and
                  * curl 7.88 would take the last (TESTING.md N17). A server error. */
-                if (!parse_u63(v, vlen, &n) ||
+                if (!parse_length(v, vlen, &n) ||
                     (x->content_length >= 0 && (uint64_t)x->content_length != n)) {
                         struct xfer_verdict bad;
 

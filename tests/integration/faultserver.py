@@ -42,7 +42,8 @@ Modes:
                 silent for `secs` (default 30), then closes (a stall before the headers)
   badframe      a broken answer: how=dup_cl (two different Content-Lengths), neg_cl
                 (Content-Length -1), huge_cl (a Content-Length past 2^64), bad_chunk (a chunk
-                size that is not hexadecimal)
+                size that is not hexadecimal); and two that are fine: same_list ("N, N"),
+                tab (a tab after the size)
   gzip          the file gzip-compressed, sent with Content-Encoding: gzip though nobody
                 asked for it
   reset_reused  as ok, but the first n requests of this path that come on a reused
@@ -298,7 +299,9 @@ class FaultServer:
                            b"zz\r\n" + data[:100] + b"\r\n0\r\n\r\n")
                 return False
             cl = {"dup_cl": "%d\r\nContent-Length: %d" % (size, size + 10), "neg_cl": "-1",
-                  "huge_cl": "99999999999999999999999"}[how]
+                  "huge_cl": "99999999999999999999999",
+                  # not broken: the same size listed twice (RFC 9110 §8.6), a trailing tab
+                  "same_list": "%d, %d" % (size, size), "tab": "%d\t" % size}[how]
             self._send(c, "HTTP/1.1 200 OK\r\nContent-Length: %s\r\n\r\n" % cl, data)
             return False
         if mode == "gzip":

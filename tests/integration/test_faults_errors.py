@@ -223,6 +223,18 @@ def test_bad_framing_is_an_invalid_server_response(faultsrv, make_qmgrd, dest, h
     assert os.listdir(dest) == []
 
 
+@pytest.mark.parametrize("how", ["same_list", "tab"])
+def test_unusual_but_valid_content_length_is_accepted(faultsrv, make_qmgrd, dest, how):
+    """A Content-Length listing the same size twice ("N, N", RFC 9110 §8.6) or followed by a
+    tab is valid: the file downloads."""
+    svc = make_qmgrd()
+    url = faultsrv.url("badframe", how=how, size=5000)
+    gid, locals_ = fault_group(svc, dest, [url])
+    assert wait_final(svc, gid)["state"] == "TRANSFERRED"
+    svc.qmgr("complete", gid)
+    assert locals_[0].read_bytes() == faultsrv.data(url)
+
+
 def test_unrequested_gzip_is_stored_as_received(faultsrv, make_qmgrd, dest):
     """N16: no Accept-Encoding is ever sent (ranges count encoded bytes); a gzip answer
     nobody asked for is stored byte for byte, never expanded."""

@@ -71,18 +71,18 @@ def test_started_with_standard_descriptors_closed(wrapped, faultsrv, dest):
 
 
 def test_file_size_limit_is_a_local_file_error(wrapped, faultsrv, dest):
-    """L21: past RLIMIT_FSIZE (256 KiB here) SIGXFSZ does not kill the service: the write's
+    """L21: past RLIMIT_FSIZE (512 KiB here) SIGXFSZ does not kill the service: the write's
     EFBIG fails that file as a local file error, and the service carries on. (A file under
     1 MiB: its buffered writes cross the limit and then write at it, which raises the
     signal; the service died of it before it ignored it.)"""
-    svc = wrapped(["prlimit", "--fsize=262144", "--"]).start()
-    big = faultsrv.url("ok", size=600_000, seed="fsize")
+    svc = wrapped(["prlimit", "--fsize=524288", "--"]).start()
+    big = faultsrv.url("ok", size=900_000, seed="fsize")
     gid, _ = fault_group(svc, dest, [big])
     info = wait_final(svc, gid)
     assert info["state"] == "ERROR", info
     assert info["error"]["context"] == "LOCAL_FILE", info["error"]
     assert info["error"]["name"] == "QM_E_WIN32_DISK_FULL", info["error"]
-    assert info["files"][0]["bytes_transferred"] <= 262144
+    assert info["files"][0]["bytes_transferred"] <= 524288
     small = faultsrv.url("ok", size=30000, seed="fits")
     gid2, locals_ = fault_group(svc, dest, [small], name="small")
     assert wait_final(svc, gid2)["state"] == "TRANSFERRED"
