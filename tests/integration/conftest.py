@@ -13,6 +13,7 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -270,6 +271,43 @@ def nginx():
 
 # ---- qmgrd -----------------------------------------------------------------------------
 
+def store_problems(state_dir):
+    """TESTING.md I5, checked after every test whose service stopped cleanly: the database
+    passes integrity_check and foreign_key_check, and every state value is legal, with no
+    commit left decided (a clean stop finishes or takes back every commit)."""
+    db = Path(state_dir) / "queue.db"
+    if not db.exists():
+        return []
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        problems = []
+        ic = con.execute("PRAGMA integrity_check").fetchall()
+        if ic != [("ok",)]:
+            problems.append("integrity_check: %r" % ic[:5])
+        fk = con.execute("PRAGMA foreign_key_check").fetchall()
+        if fk:
+            problems.append("foreign_key_check: %r" % fk[:5])
+        bad = con.execute("SELECT count(*) FROM groups WHERE state NOT BETWEEN 0 AND 6"
+                          " OR priority NOT BETWEEN 0 AND 3").fetchone()[0]
+        if bad:
+            problems.append("%d group(s) with an illegal state or priority" % bad)
+        bad = con.execute("SELECT count(*) FROM files WHERE complete NOT IN (0, 1, 2)"
+                          " OR bytes_done < 0 OR (bytes_total IS NOT NULL AND"
+                          " bytes_done > bytes_total)").fetchone()[0]
+        if bad:
+            problems.append("%d file(s) with an illegal state or size" % bad)
+        return problems
+    finally:
+        con.close()
+
+
+def check_store(svc, request):
+    if request.node.get_closest_marker("damages_store"):
+        return
+    problems = store_problems(svc.state_dir)
+    assert not problems, "the store after the test: %s" % "; ".join(problems)
+
+
 class Service:
     """A private qmgrd: state, socket and log in a short temporary directory."""
 
@@ -384,6 +422,7 @@ def qmgrd(binaries, request):
         yield svc
         stop_rc = svc.stop()
         assert stop_rc == 0, "qmgrd exited with status %s on SIGTERM" % stop_rc
+        check_store(svc, request)
     finally:
         svc.stop()
         rep = getattr(request.node, "rep_call", None)
@@ -459,6 +498,8 @@ def make_qmgrd(binaries, request):
         try:
             rc = svc.stop()
             failed = failed or rc != 0
+            if rc == 0:
+                check_store(svc, request)
         finally:
             rep = getattr(request.node, "rep_call", None)
             if rep is None or rep.failed or failed:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Service, fault_group, wait_final
+from conftest import Service, check_store, fault_group, wait_final
 
 
 class WrappedService(Service):
@@ -39,6 +39,8 @@ def wrapped(binaries, request):
     yield make
     for svc in started:
         rc = svc.stop()
+        if rc == 0:
+            check_store(svc, request)
         rep = getattr(request.node, "rep_call", None)
         if rep is None or rep.failed or rc != 0:
             print("\n----- qmgrd log (%s) -----\n%s" % (svc.log, svc.log_text()[-20000:]))
@@ -113,6 +115,7 @@ def test_store_locked_by_another_process(qmgrd):
     assert first
 
 
+@pytest.mark.damages_store
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "newer"])
 def test_unusable_queue_database_is_refused(qmgrd, damage):
     """L19: a database that cannot be read is refused with a clear message, and left as it

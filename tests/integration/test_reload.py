@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Service, fault_group, wait_for
+from conftest import Service, check_store, fault_group, wait_for
 
 
 class ConfService(Service):
@@ -45,6 +45,7 @@ def confsvc(binaries, request):
     try:
         yield svc
         assert svc.stop() == 0, "qmgrd exited with a non-zero status on SIGTERM"
+        check_store(svc, request)
     finally:
         svc.stop()
         rep = getattr(request.node, "rep_call", None)
