@@ -40,7 +40,7 @@ def test_http_error_is_fatal_with_codes(faultsrv, make_qmgrd, dest, code, win32)
     assert svc.qmgr("status", gid, json=True)["status"] == 0x300
 
 
-@pytest.mark.parametrize("code", [500, 503, 429])
+@pytest.mark.parametrize("code", [408, 429, 500, 502, 503, 504])
 def test_5xx_with_retry_after_is_transient(faultsrv, make_qmgrd, dest, code):
     svc = make_qmgrd()
     url = faultsrv.url("status", code=code, n=2, retry_after=2, size=30000)
@@ -73,6 +73,31 @@ def test_retry_after_garbage_and_huge_are_clamped(faultsrv, make_qmgrd, dest):
     assert wait_final(svc, gid, timeout=10)["state"] == "TRANSFERRED"
     reqs = faultsrv.requests("/status/")
     assert 0.9 <= reqs[1]["t"] - reqs[0]["t"] < 3  # garbage ignored: the retry delay applies
+
+
+@pytest.mark.parametrize("value,delay", [("0", 1), ("-5", 1), ("1000000000000", 86400),
+                                         ("date+3", 3), ("date-60", 1)])
+def test_retry_after_forms(faultsrv, make_qmgrd, dest, value, delay):
+    """N7: Retry-After in seconds (0 and negative: the retry delay, 1 s here, applies;
+    10^12: capped at a day) or as an HTTP-date (3 s ahead: honoured; in the past: ignored)."""
+    from email.utils import formatdate
+    import urllib.parse
+
+    if value.startswith("date"):
+        value = formatdate(time.time() + int(value[4:]), usegmt=True)
+    svc = make_qmgrd()
+    url = faultsrv.url("status", code=503, n=1, retry_after=urllib.parse.quote(value),
+                       size=1000)
+    gid, _ = fault_group(svc, dest, [url])
+    wait_for(lambda: "will retry in" in svc.log_text(), timeout=10, what="the retry")
+    said = int(svc.log_text().split("will retry in ", 1)[1].split(" s")[0])
+    assert abs(said - delay) <= 1, (value, said)
+    if delay < 10:
+        assert wait_final(svc, gid, timeout=15)["state"] == "TRANSFERRED"
+        reqs = faultsrv.requests("/status/")
+        assert delay - 1 <= reqs[1]["t"] - reqs[0]["t"] < delay + 2, (value, reqs)
+    else:
+        svc.qmgr("abort", gid)
 
 
 def test_no_progress_timeout_makes_transient_fatal(faultsrv, make_qmgrd, dest):
