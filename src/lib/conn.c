@@ -438,71 +438,15 @@ static void consume(qm_qmgr *qm, size_t len)
         qm->in_len = rest;
 }
 
-/* After a send failed because the service closed the connection: the error it sent before
- * closing, if any (a connection refused past the per-user cap), answers the call; otherwise
- * QM_E_SERVICE_UNAVAILABLE. */
-static qm_hresult parting_error(qm_qmgr *qm, enum qmx_method_id id)
-{
-        char err[256] = "";
-        struct qmx_msg tmp;
-        long mlen;
-        qm_hresult hr;
-
-        for (;;) { /* events the stream delivered before it ended are kept */
-                mlen = read_message(qm);
-                if (mlen < 0)
-                        return QM_E_SERVICE_UNAVAILABLE;
-                if (!take_event(qm, (size_t)mlen))
-                        break;
-                consume(qm, (size_t)mlen);
-        }
-        memset(&tmp, 0, sizeof(tmp));
-        hr = qmx_reply_parse(id, qm->in, (size_t)mlen, &tmp, NULL, err, sizeof(err));
-        qmx_msg_clear(&tmp);
-        if (!QM_FAILED(hr) || hr == QM_E_PROTOCOL)
-                return QM_E_SERVICE_UNAVAILABLE;
-        qm->last_hr = hr;
-        qm->last_msg = err[0] ? strdup(err) : NULL;
-        return hr;
-}
-
-qm_hresult conn_call_more(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *params,
-                          bool more, struct qmx_msg *reply)
+/* Reads the reply to call id, queueing the events that come before it, into *reply (NULL:
+ * dropped). A failure's message is kept for qm_qmgr_get_error_description(). */
+static qm_hresult receive_reply(qm_qmgr *qm, enum qmx_method_id id, struct qmx_msg *reply)
 {
         char err[256];
         struct qmx_msg tmp;
-        json_t *call;
-        char *buf;
-        size_t len = 0;
         long mlen;
-        int r;
         qm_hresult hr;
 
-        if (reply)
-                memset(reply, 0, sizeof(*reply));
-        free(qm->last_msg);
-        qm->last_msg = NULL;
-        qm->last_hr = QM_S_OK;
-        if (qm->fd < 0)
-                return QM_E_SERVICE_UNAVAILABLE;
-        call = qmx_call_new(id, params, more);
-        buf = qmx_frame(call, &len);
-        json_decref(call);
-        if (!buf)
-                return QM_E_OUTOFMEMORY;
-        if (len > QMX_MAX_MESSAGE) {
-                /* The service would refuse it and drop the connection; refuse it here. */
-                free(buf);
-                return BG_E_TOO_LARGE;
-        }
-        r = send_all(qm->fd, buf, len);
-        free(buf);
-        if (r < 0) {
-                hr = r == -EPIPE || r == -ECONNRESET ? parting_error(qm, id)
-                                                     : QM_E_SERVICE_UNAVAILABLE;
-                conn_close(qm);
-                return hr;
-        }
         for (;;) {
                 mlen = read_message(qm);
                 if (mlen < 0) {
@@ -526,6 +470,46 @@ qm_hresult conn_call_more(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_m
         if (QM_FAILED(hr) || !reply)
                 qmx_msg_clear(reply ? reply : &tmp);
         return hr;
+}
+
+qm_hresult conn_call_more(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *params,
+                          bool more, struct qmx_msg *reply)
+{
+        json_t *call;
+        char *buf;
+        size_t len = 0;
+        int r;
+        qm_hresult hr;
+
+        if (reply)
+                memset(reply, 0, sizeof(*reply));
+        free(qm->last_msg);
+        qm->last_msg = NULL;
+        qm->last_hr = QM_S_OK;
+        if (qm->fd < 0)
+                return QM_E_SERVICE_UNAVAILABLE;
+        call = qmx_call_new(id, params, more);
+        buf = qmx_frame(call, &len);
+        json_decref(call);
+        if (!buf)
+                return QM_E_OUTOFMEMORY;
+        if (len > QMX_MAX_MESSAGE) {
+                /* The service would refuse it and drop the connection; refuse it here. */
+                free(buf);
+                return BG_E_TOO_LARGE;
+        }
+        r = send_all(qm->fd, buf, len);
+        free(buf);
+        if (r < 0) {
+                /* A service that closed on us may have said why first (a connection refused
+                 * past the per-user cap): that error answers the call. Anything else, a
+                 * reply included, cannot be the answer to a call it never read. */
+                hr = r == -EPIPE || r == -ECONNRESET ? receive_reply(qm, id, NULL)
+                                                     : QM_E_SERVICE_UNAVAILABLE;
+                conn_close(qm);
+                return QM_FAILED(hr) && hr != QM_E_PROTOCOL ? hr : QM_E_SERVICE_UNAVAILABLE;
+        }
+        return receive_reply(qm, id, reply);
 }
 
 qm_hresult conn_call(qm_qmgr *qm, enum qmx_method_id id, const struct qmx_msg *params,
