@@ -348,16 +348,28 @@ static bool same_dir(const char *a, const char *b)
         return dir_len(a) == dir_len(b) && memcmp(a, b, dir_len(a)) == 0;
 }
 
-/* After a restart that interrupted a decided commit, f's temporary name is gone: only the
- * service creates that name, so the commit renamed it (or someone removed it since: there
- * is nothing left to commit either way). Counted as committed; said loudly when the local
- * path does not hold what the rename left there: a plain, single-linked file of ours with
- * f's size and, when the server gave one, its mtime. */
-static int gone_after_decision(const char *group_id, const struct qfile *f, int at,
-                               const char *local)
+/* Whether a commit of g was decided and a stop interrupted it (files saved as decided). */
+static bool commit_decided(const struct group *g)
+{
+        for (uint32_t i = 0; i < g->n_files; i++)
+                if (g->files[i].commit_decided)
+                        return true;
+        return false;
+}
+
+/* Opening f's temporary name failed with err. In a recovery (a decided commit a stop
+ * interrupted) a name that is gone was renamed already: only the service creates that name
+ * (or someone removed it since: nothing is left to commit either way). That counts as
+ * committed (0), said loudly when the local path does not hold what the rename left there: a
+ * plain, single-linked file of ours with f's size and, when the server gave one, its mtime.
+ * Any other failure is -err. */
+static int temp_missing(int err, bool recovery, const char *group_id, const struct qfile *f, int at,
+                        const char *local)
 {
         struct stat st;
 
+        if (err != ENOENT || !recovery)
+                return -err;
         if (fstatat(at, local, &st, AT_SYMLINK_NOFOLLOW) < 0 || !xfer_temp_is_ours(&st) ||
             (uint64_t)st.st_size != f->bytes_total ||
             (f->last_modified >= 0 && st.st_mtime != f->last_modified))
@@ -385,9 +397,7 @@ static int commit_file(const char *group_id, struct qfile *f, int dirfd, bool re
                 /* The sync batch set mode and mtime through its descriptor (xfer.c): the
                  * name must still hold a file of ours, never a link someone put there. */
                 if (fstatat(at, temp, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return errno == ENOENT && recovery
-                                       ? gone_after_decision(group_id, f, at, local)
-                                       : -errno;
+                        return temp_missing(errno, recovery, group_id, f, at, local);
                 if (!xfer_temp_is_ours(&st))
                         return -ELOOP;
                 return renameat(at, temp, at, local) < 0 ? -errno : 0;
@@ -396,8 +406,7 @@ static int commit_file(const char *group_id, struct qfile *f, int dirfd, bool re
          * must be the plain file of ours that was synced, never a link or a FIFO. */
         fd = openat(at, temp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
-                return errno == ENOENT && recovery ? gone_after_decision(group_id, f, at, local)
-                                                   : -errno;
+                return temp_missing(errno, recovery, group_id, f, at, local);
         if (fstat(fd, &st) < 0)
                 r = -errno;
         else if (!xfer_temp_is_ours(&st))
@@ -461,19 +470,16 @@ qm_hresult group_commit(struct group *g)
         const char *dir = NULL; /* a file of the directory of dirfd */
         int dirfd = -1;
         bool renamed = false; /* something was renamed in dir since its last sync */
-        bool partial = false, recovery = false;
+        bool partial = false, recovery = commit_decided(g);
         int first_err = 0;
 
         xfer_settle(g);
         xfer_detach(g);
         /* The decision is saved before the first rename: a service stopped in the middle
          * finishes the commit when it starts again (group_finish_commits), and the files it
-         * renamed already are recognised then (gone_after_decision). */
-        for (uint32_t i = 0; i < g->n_files; i++)
-                recovery = recovery || g->files[i].commit_decided;
+         * renamed already are recognised then (temp_missing). */
         if (!recovery) {
                 struct store *st = g->d->store;
-
                 bool saved = store_begin(st) == 0;
 
                 if (saved && (store_mark_commit(st, g) < 0 || store_commit(st) < 0)) {
@@ -566,13 +572,10 @@ void group_finish_commits(struct daemon *d)
         struct group *next;
 
         for (struct group *g = d->groups_head; g; g = next) {
-                bool decided = false;
                 qm_hresult hr;
 
                 next = g->next; /* g goes once committed */
-                for (uint32_t i = 0; i < g->n_files && !decided; i++)
-                        decided = g->files[i].commit_decided;
-                if (!decided)
+                if (!commit_decided(g))
                         continue;
                 log_info("group %s: finishing the commit the service's stop interrupted",
                          g->id_str);
