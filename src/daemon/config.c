@@ -328,8 +328,7 @@ int config_parse(struct config *c, int argc, char **argv)
             c->max_files_per_job == 0 || c->max_groups_per_user == 0 ||
             c->max_connections_per_user == 0 || c->client_message_timeout == 0) {
                 complain("max_active_transfers, checkpoint_seconds, client_message_timeout and the "
-                         "limits "
-                         "must be at least 1");
+                         "limits must be at least 1");
                 return -EINVAL;
         }
         return config_default_paths(c);

@@ -191,6 +191,7 @@ int main(int argc, char **argv)
 {
         static struct daemon daemon;
         struct daemon *d = &daemon;
+        char db_path[PATH_MAX];
         int r;
 
         guard_std_fds();
@@ -214,23 +215,16 @@ int main(int argc, char **argv)
         d->lock_fd = -1;
         if (lock_state_dir(d) < 0)
                 return 1;
-        {
-                char path[PATH_MAX];
-
-                snprintf(path, sizeof(path), "%s/queue.db", d->cfg.state_dir);
-                if (store_open(path, &d->store) < 0) {
-                        log_error("the queue database '%s' cannot be used (above); qmgrd does "
-                                  "not start with an empty queue in its place: move the file "
-                                  "away to start afresh",
-                                  path);
-                        return 1;
-                }
+        snprintf(db_path, sizeof(db_path), "%s/queue.db", d->cfg.state_dir);
+        r = store_open(db_path, &d->store);
+        if (r == 0) {
+                d->next_seq = store_max_seq(d->store);
+                r = store_load(d->store, d, adopt_group);
         }
-        d->next_seq = store_max_seq(d->store);
-        if (store_load(d->store, d, adopt_group) < 0) {
-                log_error("cannot load the queue from '%s/queue.db' (above); qmgrd does not start "
+        if (r < 0) {
+                log_error("the queue database '%s' cannot be used (above); qmgrd does not start "
                           "with an empty queue in its place: move the file away to start afresh",
-                          d->cfg.state_dir);
+                          db_path);
                 return 1;
         }
         r = notify_new(d, &d->notify);
