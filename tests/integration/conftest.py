@@ -476,25 +476,20 @@ def faultsrv(tmp_path):
 
 
 @pytest.fixture
-def make_qmgrd(binaries, request):
-    """make_qmgrd(**settings) starts a private qmgrd with FAST_SETTINGS updated by settings
-    (keyword names use _ for -); every one started is stopped (SIGTERM, exit 0) at the end."""
-    started = []
+def make_service(binaries, request):
+    """make_service(cls, *args) makes cls(binaries, root, *args), a private qmgrd (not yet
+    started) in a fresh short directory. At the end each one is stopped (SIGTERM, by PID),
+    must exit 0, and its store is checked; its log is printed when the test failed."""
+    made = []
 
-    def make(**settings):
-        opts = dict(FAST_SETTINGS)
-        opts.update({k.replace("_", "-"): v for k, v in settings.items()})
-        extra = []
-        for k, v in opts.items():
-            extra += ["--" + k, v]
-        root = Path(tempfile.mkdtemp(prefix="qm-", dir="/tmp"))
-        svc = TunedService(binaries, root, extra)
-        started.append(svc)
-        return svc.start()
+    def make(cls, *args):
+        svc = cls(binaries, Path(tempfile.mkdtemp(prefix="qm-", dir="/tmp")), *args)
+        made.append(svc)
+        return svc
 
     yield make
     failed = False
-    for svc in started:
+    for svc in made:
         try:
             rc = svc.stop()
             failed = failed or rc != 0
@@ -506,6 +501,21 @@ def make_qmgrd(binaries, request):
                 print("\n----- qmgrd log (%s) -----\n%s" % (svc.log, svc.log_text()[-20000:]))
             shutil.rmtree(svc.root, ignore_errors=True)
     assert not failed, "a qmgrd exited with a non-zero status on SIGTERM"
+
+
+@pytest.fixture
+def make_qmgrd(make_service):
+    """make_qmgrd(**settings) starts a private qmgrd with FAST_SETTINGS updated by settings
+    (keyword names use _ for -); every one started is stopped (SIGTERM, exit 0) at the end."""
+    def make(**settings):
+        opts = dict(FAST_SETTINGS)
+        opts.update({k.replace("_", "-"): v for k, v in settings.items()})
+        extra = []
+        for k, v in opts.items():
+            extra += ["--" + k, v]
+        return make_service(TunedService, extra).start()
+
+    return make
 
 
 def fault_group(svc, dest, urls, name="g", resume=True):

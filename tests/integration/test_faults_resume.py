@@ -25,46 +25,41 @@ def commit_and_check(svc, gid, locals_, expected):
     assert sorted(os.listdir(locals_[0].parent)) == sorted(p.name for p in locals_)
 
 
-def test_reset_mid_body_resumes_with_range_and_strong_etag(faultsrv, make_qmgrd, dest):
+def transferred(faultsrv, make_qmgrd, dest, mode, **params):
+    """One file of `mode` through a fresh service: it must end TRANSFERRED and commit
+    byte-identical. Returns its `info` and the fault server's requests for it."""
     svc = make_qmgrd()
-    url = faultsrv.url("reset_after", k=60000, size=200000)
+    url = faultsrv.url(mode, **params)
     gid, locals_ = fault_group(svc, dest, [url])
     info = wait_final(svc, gid)
     assert info["state"] == "TRANSFERRED", info
+    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+    return info, faultsrv.requests("/%s/" % mode)
+
+
+def test_reset_mid_body_resumes_with_range_and_strong_etag(faultsrv, make_qmgrd, dest):
+    info, reqs = transferred(faultsrv, make_qmgrd, dest, "reset_after", k=60000, size=200000)
     assert info["status"] == 0x140
     assert info["retries"] >= 1
-    reqs = faultsrv.requests("/reset_after/")
     assert len(reqs) == 2, reqs
     assert reqs[0]["range"] is None
     assert reqs[1]["range"] == "bytes=60000-"
     assert reqs[1]["if_range"].startswith('"v1-')  # the strong ETag, never W/
-    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
 
 
 def test_chunked_trailer_like_a_status_line_changes_nothing(faultsrv, make_qmgrd, dest):
     """A resumed 206 answer in chunks whose trailer reads "HTTP/1.1 200: OK": the trailer is
     not a new response, so the resume stands (no restart from zero, no third request)."""
-    svc = make_qmgrd()
-    url = faultsrv.url("chunked", k=70000, size=200000)
-    gid, locals_ = fault_group(svc, dest, [url])
-    info = wait_final(svc, gid)
-    assert info["state"] == "TRANSFERRED", info
+    info, reqs = transferred(faultsrv, make_qmgrd, dest, "chunked", k=70000, size=200000)
     assert info["files"][0]["bytes_total"] == 200000
-    reqs = faultsrv.requests("/chunked/")
     assert [r["range"] for r in reqs] == [None, "bytes=70000-"], reqs
-    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
 
 
 def test_resume_uses_last_modified_without_etag(faultsrv, make_qmgrd, dest):
-    svc = make_qmgrd()
-    url = faultsrv.url("reset_after", k=10000, size=50000, etag=0)
-    gid, locals_ = fault_group(svc, dest, [url])
-    info = wait_final(svc, gid)
-    assert info["state"] == "TRANSFERRED", info
-    reqs = faultsrv.requests("/reset_after/")
+    _, reqs = transferred(faultsrv, make_qmgrd, dest, "reset_after", k=10000, size=50000,
+                          etag=0)
     assert reqs[1]["range"] == "bytes=10000-"
     assert reqs[1]["if_range"].endswith(" GMT"), reqs[1]
-    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
 
 
 def test_200_to_ranged_request_restarts_only_that_file(faultsrv, make_qmgrd, dest):
@@ -162,14 +157,9 @@ def test_remote_change_detected_in_206_validators(faultsrv, make_qmgrd, dest):
 
 
 def test_no_content_length_restarts_from_zero(faultsrv, make_qmgrd, dest):
-    svc = make_qmgrd()
-    url = faultsrv.url("nocl", k=30000, size=120000)
-    gid, locals_ = fault_group(svc, dest, [url])
-    info = wait_final(svc, gid)
-    assert info["state"] == "TRANSFERRED", info
+    info, reqs = transferred(faultsrv, make_qmgrd, dest, "nocl", k=30000, size=120000)
     assert info["files"][0]["bytes_total"] == 120000
-    assert [r["range"] for r in faultsrv.requests("/nocl/")] == [None, None]
-    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+    assert [r["range"] for r in reqs] == [None, None]
 
 
 def test_size_unknown_until_known(faultsrv, make_qmgrd, dest):
@@ -203,51 +193,31 @@ def test_206_with_another_total_restarts_the_file(faultsrv, make_qmgrd, dest):
     """R9's size-only change: a consistent 206 whose total differs from the known size says
     the remote file changed (docs/errors.md): nothing of it is written, that file restarts from
     zero at once, and ends byte-identical."""
-    svc = make_qmgrd()
-    url = faultsrv.url("wrong_cr", k=20000, size=80000, cr="total")
-    gid, locals_ = fault_group(svc, dest, [url])
-    info = wait_final(svc, gid)
-    assert info["state"] == "TRANSFERRED", info
-    reqs = faultsrv.requests("/wrong_cr/")
+    _, reqs = transferred(faultsrv, make_qmgrd, dest, "wrong_cr", k=20000, size=80000,
+                          cr="total")
     assert [r["range"] for r in reqs] == [None, "bytes=20000-", None], reqs
-    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
 
 
 def test_416_to_a_size_that_is_not_the_known_one_restarts_the_file(faultsrv, make_qmgrd, dest):
     """R4: the first answer declared 5 bytes more than the file; the resume at the file's
     real end gets 416 `bytes */N`, N not the size the client knows: the file restarts from
     zero, never counted complete on the strength of a 416."""
-    svc = make_qmgrd()
-    url = faultsrv.url("overstate", size=50000, extra=5)
-    gid, locals_ = fault_group(svc, dest, [url])
-    info = wait_final(svc, gid)
-    assert info["state"] == "TRANSFERRED", info
-    reqs = faultsrv.requests("/overstate/")
+    info, reqs = transferred(faultsrv, make_qmgrd, dest, "overstate", size=50000, extra=5)
     assert [r["range"] for r in reqs] == [None, "bytes=50000-", None], reqs
     assert info["files"][0]["bytes_total"] == 50000
-    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
 
 
 def test_content_length_with_chunked_never_completes_at_the_wrong_size(faultsrv, make_qmgrd,
                                                                       dest):
     """R8: Content-Length and Transfer-Encoding: chunked together; the chunks carry 5 bytes.
     The file is not complete at 5 bytes: it is resumed and ends byte-identical."""
-    svc = make_qmgrd()
-    url = faultsrv.url("cl_chunked", k=5, size=40000)
-    gid, locals_ = fault_group(svc, dest, [url])
-    info = wait_final(svc, gid)
-    assert info["state"] == "TRANSFERRED", info
-    assert len(faultsrv.requests("/cl_chunked/")) >= 2
-    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])
+    _, reqs = transferred(faultsrv, make_qmgrd, dest, "cl_chunked", k=5, size=40000)
+    assert len(reqs) >= 2
 
 
 def test_weak_etag_is_never_sent_in_if_range(faultsrv, make_qmgrd, dest):
     """R9: with only a weak ETag (W/"..."), the resume's If-Range is the Last-Modified date."""
-    svc = make_qmgrd()
-    url = faultsrv.url("reset_after", k=20000, size=60000, weak=1)
-    gid, locals_ = fault_group(svc, dest, [url])
-    assert wait_final(svc, gid)["state"] == "TRANSFERRED"
-    reqs = faultsrv.requests("/reset_after/")
+    _, reqs = transferred(faultsrv, make_qmgrd, dest, "reset_after", k=20000, size=60000,
+                          weak=1)
     assert len(reqs) == 2 and reqs[1]["range"] == "bytes=20000-", reqs
     assert reqs[1]["if_range"].endswith(" GMT") and "W/" not in reqs[1]["if_range"], reqs
-    commit_and_check(svc, gid, locals_, [faultsrv.data(url)])

@@ -3,16 +3,13 @@ L22): standard descriptors closed at start, a file-size limit, a database locked
 process, a database that cannot be used."""
 import hashlib
 import os
-import shutil
 import sqlite3
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import Service, check_store, fault_group, wait_final
+from conftest import Service, fault_group, wait_final
 
 
 class WrappedService(Service):
@@ -27,25 +24,9 @@ class WrappedService(Service):
 
 
 @pytest.fixture
-def wrapped(binaries, request):
-    started = []
-
-    def make(prefix):
-        root = Path(tempfile.mkdtemp(prefix="qm-", dir="/tmp"))
-        svc = WrappedService(binaries, root, prefix)
-        started.append(svc)
-        return svc
-
-    yield make
-    for svc in started:
-        rc = svc.stop()
-        if rc == 0:
-            check_store(svc, request)
-        rep = getattr(request.node, "rep_call", None)
-        if rep is None or rep.failed or rc != 0:
-            print("\n----- qmgrd log (%s) -----\n%s" % (svc.log, svc.log_text()[-20000:]))
-        shutil.rmtree(svc.root, ignore_errors=True)
-        assert rc == 0, "qmgrd exited with status %s on SIGTERM" % rc
+def wrapped(make_service):
+    """wrapped(prefix): a private qmgrd (not started) run under the command prefix."""
+    return lambda prefix: make_service(WrappedService, prefix)
 
 
 def _integrity(db):

@@ -2,15 +2,12 @@
 the running service; a file with an error leaves every current setting in force; the socket
 and the state directory cannot change without a restart."""
 import os
-import shutil
 import signal
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import Service, check_store, fault_group, wait_for
+from conftest import Service, fault_group, wait_for
 
 
 class ConfService(Service):
@@ -39,30 +36,23 @@ class ConfService(Service):
 
 
 @pytest.fixture
-def confsvc(binaries, request):
-    root = Path(tempfile.mkdtemp(prefix="qm-", dir="/tmp"))
-    svc = ConfService(binaries, root)
-    try:
-        yield svc
-        assert svc.stop() == 0, "qmgrd exited with a non-zero status on SIGTERM"
-        check_store(svc, request)
-    finally:
-        svc.stop()
-        rep = getattr(request.node, "rep_call", None)
-        if rep is None or rep.failed:
-            print("\n----- qmgrd log (%s) -----\n%s" % (svc.log, svc.log_text()[-20000:]))
-        shutil.rmtree(root, ignore_errors=True)
+def confsvc(make_service):
+    return make_service(ConfService)
 
 
-def _slow_groups(svc, faultsrv, tmp_path, n):
-    """n groups of one file that takes about 50 s (the tests abort them long before); returns
-    their ids."""
+def _one_of_two_moving(svc, faultsrv, tmp_path, **conf):
+    """Starts svc with max_active_transfers = 1 (and conf) in its file, and two groups of one
+    file that takes about 50 s (the tests abort them long before); returns their ids once
+    one of them moves and the other waits."""
+    svc.write_conf(max_active_transfers=1, **conf)
+    svc.start()
     gids = []
-    for i in range(n):
+    for i in range(2):
         d = tmp_path / ("d%d" % i)
         d.mkdir()
         url = faultsrv.url("ok", size=2000000, rate=40000, seed="slow%d" % i)
         gids.append(fault_group(svc, d, [url], name="slow%d" % i)[0])
+    _moving(svc, gids, 1)
     return gids
 
 
@@ -80,10 +70,7 @@ def _moving(svc, gids, n, timeout=4):
 
 def test_sighup_applies_new_settings_at_once(confsvc, faultsrv, tmp_path):
     svc = confsvc
-    svc.write_conf(max_active_transfers=1, log_level="info")
-    svc.start()
-    gids = _slow_groups(svc, faultsrv, tmp_path, 2)
-    _moving(svc, gids, 1)
+    gids = _one_of_two_moving(svc, faultsrv, tmp_path, log_level="info")
     assert "<7>" not in svc.log_text()
 
     svc.write_conf(max_active_transfers=2, log_level="debug")
@@ -97,10 +84,7 @@ def test_sighup_applies_new_settings_at_once(confsvc, faultsrv, tmp_path):
 
 def test_sighup_with_a_bad_file_changes_nothing(confsvc, faultsrv, tmp_path):
     svc = confsvc
-    svc.write_conf(max_active_transfers=1)
-    svc.start()
-    gids = _slow_groups(svc, faultsrv, tmp_path, 2)
-    _moving(svc, gids, 1)
+    gids = _one_of_two_moving(svc, faultsrv, tmp_path)
 
     # a bad value, after a good one that must not be applied either
     svc.conf.write_text(svc.conf.read_text() + "max_active_transfers = 3\nlog_level = loud\n")
@@ -120,10 +104,7 @@ def test_sighup_with_a_bad_file_changes_nothing(confsvc, faultsrv, tmp_path):
 
 def test_sighup_keeps_the_socket_and_state_directory(confsvc, faultsrv, tmp_path):
     svc = confsvc
-    svc.write_conf(max_active_transfers=1)
-    svc.start()
-    gids = _slow_groups(svc, faultsrv, tmp_path, 2)
-    _moving(svc, gids, 1)
+    gids = _one_of_two_moving(svc, faultsrv, tmp_path)
 
     other = tmp_path / "other"
     svc.write_conf(max_active_transfers=2, socket=other / "s.sock", state_dir=other / "state")
