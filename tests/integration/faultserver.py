@@ -41,9 +41,9 @@ Modes:
   idle          the first n requests get no answer at all: the connection stays open and
                 silent for `secs` (default 30), then closes (a stall before the headers)
   badframe      a broken answer: how=dup_cl (two different Content-Lengths), neg_cl
-                (Content-Length -1), huge_cl (a Content-Length past 2^64), bad_chunk (a chunk
-                size that is not hexadecimal); and two that are fine: same_list ("N, N"),
-                tab (a tab after the size)
+                (Content-Length -1), huge_cl (a Content-Length past 2^64), cl_2_63 (2^63),
+                bad_chunk (a chunk size that is not hexadecimal); and two that are fine:
+                same_list ("N, N"), tab (a tab after the size)
   gzip          the file gzip-compressed, sent with Content-Encoding: gzip though nobody
                 asked for it
   reset_reused  as ok, but the first n requests of this path that come on a reused
@@ -300,6 +300,7 @@ class FaultServer:
                 return False
             cl = {"dup_cl": "%d\r\nContent-Length: %d" % (size, size + 10), "neg_cl": "-1",
                   "huge_cl": "99999999999999999999999",
+                  "cl_2_63": "9223372036854775808",  # 19 digits, one past the signed range
                   # not broken: the same size listed twice (RFC 9110 §8.6), a trailing tab
                   "same_list": "%d, %d" % (size, size), "tab": "%d\t" % size}[how]
             self._send(c, "HTTP/1.1 200 OK\r\nContent-Length: %s\r\n\r\n" % cl, data)

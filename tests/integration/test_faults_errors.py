@@ -232,7 +232,7 @@ def test_stall_before_the_headers_is_a_transient_timeout(faultsrv, make_qmgrd, d
     assert locals_[0].read_bytes() == faultsrv.data(url)
 
 
-@pytest.mark.parametrize("how", ["dup_cl", "neg_cl", "huge_cl", "bad_chunk"])
+@pytest.mark.parametrize("how", ["dup_cl", "neg_cl", "huge_cl", "cl_2_63", "bad_chunk"])
 def test_bad_framing_is_an_invalid_server_response(faultsrv, make_qmgrd, dest, how):
     """N17: conflicting, negative or impossible Content-Lengths and a broken chunk size are
     libcurl errors, classified as an invalid server response (fatal, docs/errors.md); the
